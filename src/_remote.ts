@@ -1,0 +1,133 @@
+/**
+ * The bus's side of a transport: one remote subscription per pattern (and per group), opened
+ * with the first local subscriber and closed with the last, and a queue for whatever the bus
+ * asks before the transport is connected.
+ */
+import type { Group, SubscriberList } from "./_subscribers.js";
+import type { Envelope } from "./envelope.js";
+import type {
+  RemoteRequestOptions,
+  RemoteResponder,
+  RemoteSubscribeOptions,
+  RemoteSubscription,
+  Transport,
+  TransportStatus,
+} from "./transport.js";
+
+export interface RemoteHooks {
+  deliver(list: SubscriberList, envelope: Envelope): void;
+  deliverGroup(group: Group, envelope: Envelope): Promise<void> | undefined;
+  status: ((status: TransportStatus) => void) | undefined;
+}
+
+/** A remote subscription that may still be waiting for the connection. */
+interface Handle {
+  subscription: RemoteSubscription | undefined;
+  cancelled: boolean;
+}
+
+export class Remote {
+  readonly ready: Promise<void>;
+  readonly name: string;
+  readonly groups: boolean;
+  readonly durable: boolean;
+  private connected = false;
+  private readonly pending: (() => void)[] = [];
+
+  constructor(
+    private readonly transport: Transport,
+    origin: string,
+    private readonly hooks: RemoteHooks,
+  ) {
+    this.name = transport.name;
+    this.groups = transport.capabilities.groups;
+    this.durable = transport.capabilities.durable;
+    const log = (message: string) => console.warn(`[EventBus:${transport.name}] ${message}`);
+    this.ready = transport.connect({ origin, log, status: (status) => hooks.status?.(status) }).then(() => {
+      this.connected = true;
+      for (const operation of this.pending.splice(0)) this.run(operation);
+    });
+    // The rejection belongs to whoever awaits ready(); do not also report it as unhandled.
+    this.ready.catch(() => undefined);
+  }
+
+  /** Encodes now (so a bad payload throws before local delivery), sends once connected. */
+  publish(envelope: Envelope): void {
+    const frame = this.transport.encode(envelope);
+    this.whenConnected(() => this.transport.send(frame));
+  }
+
+  watch(list: SubscriberList): void {
+    list.remote = this.open(list.pattern, {}, (envelope) => this.hooks.deliver(list, envelope));
+  }
+
+  unwatch(list: SubscriberList): void {
+    this.cancel(list.remote as Handle | undefined);
+    list.remote = undefined;
+  }
+
+  watchGroup(list: SubscriberList, group: Group, durable: boolean): void {
+    const options: RemoteSubscribeOptions = durable ? { durable: group.name } : { group: group.name };
+    if (!durable && !this.groups) return;
+    group.remote = this.open(list.pattern, options, (envelope) => this.hooks.deliverGroup(group, envelope));
+  }
+
+  unwatchGroup(group: Group): void {
+    this.cancel(group.remote as Handle | undefined);
+    group.remote = undefined;
+  }
+
+  respond(eventType: string, responder: RemoteResponder): Handle {
+    const handle: Handle = { subscription: undefined, cancelled: false };
+    this.whenConnected(() => {
+      if (!handle.cancelled) handle.subscription = this.transport.respond(eventType, responder);
+    });
+    return handle;
+  }
+
+  request(envelope: Envelope, options: RemoteRequestOptions): Promise<unknown> {
+    return this.ready.then(() => this.transport.request(envelope, options));
+  }
+
+  cancel(handle: Handle | undefined): void {
+    if (handle === undefined || handle.cancelled) return;
+    handle.cancelled = true;
+    const result = handle.subscription?.unsubscribe();
+    if (result !== undefined)
+      result.catch((error: unknown) => this.log(`unsubscribe failed: ${String(error)}`));
+  }
+
+  async close(): Promise<void> {
+    await this.ready.catch(() => undefined);
+    await this.transport.close();
+  }
+
+  private open(
+    pattern: string,
+    options: RemoteSubscribeOptions,
+    delivery: (envelope: Envelope) => void | Promise<void>,
+  ): Handle {
+    const handle: Handle = { subscription: undefined, cancelled: false };
+    this.whenConnected(() => {
+      if (!handle.cancelled) handle.subscription = this.transport.subscribe(pattern, options, delivery);
+    });
+    return handle;
+  }
+
+  private whenConnected(operation: () => void): void {
+    if (this.connected) this.run(operation);
+    else this.pending.push(operation);
+  }
+
+  private run(operation: () => void): void {
+    try {
+      operation();
+    } catch (error) {
+      this.log(String(error));
+    }
+  }
+
+  private log(message: string): void {
+    console.warn(`[EventBus:${this.transport.name}] ${message}`);
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The subscriptions of one pattern: a linked list for the ungrouped ones, so that removal is
+ * O(1) and safe while a publish walks the list, and small arrays for the groups.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: callbacks are typed at the public API, not here
+export type AnyCallback = (data: any, envelope?: any) => unknown;
+
+/** One registration, created by `subscribe`. */
+export interface Subscriber {
+  readonly callback: AnyCallback;
+  /** Global subscription order; a publish skips subscribers newer than itself. */
+  readonly seq: number;
+  readonly list: SubscriberList;
+  readonly group: string | undefined;
+  readonly once: boolean;
+  /** False for one-parameter callbacks, which never see the envelope, so it need not be built. */
+  readonly wantsEnvelope: boolean;
+  active: boolean;
+  prev: Subscriber | undefined;
+  next: Subscriber | undefined;
+  /** Undoes side registrations (an AbortSignal listener) when the subscriber goes. */
+  detach: (() => void) | undefined;
+}
+
+/** Members of one group on one pattern; each event goes to one of them, in turn. */
+export interface Group {
+  /** The subscriber's `group` key: `group:<name>` or `durable:<name>`. */
+  readonly key: string;
+  /** The name given by the user. */
+  readonly name: string;
+  /** A durable consumer: delivered only through the transport, never from a local publish. */
+  readonly durable: boolean;
+  readonly members: Subscriber[];
+  cursor: number;
+  /** The transport's handle for the remote queue subscription, when there is one. */
+  remote: unknown;
+}
+
+export class SubscriberList {
+  head: Subscriber | undefined = undefined;
+  tail: Subscriber | undefined = undefined;
+  /** Ungrouped subscribers. */
+  ungrouped = 0;
+  /** Groups by name; null while there are none, so the hot path tests one field. */
+  groups: Map<string, Group> | null = null;
+  /** The transport's handle for the remote subscription of the ungrouped subscribers. */
+  remote: unknown = undefined;
+  /** True once the leak warning was printed for this pattern. */
+  warned = false;
+
+  constructor(readonly pattern: string) {}
+
+  get size(): number {
+    let size = this.ungrouped;
+    if (this.groups !== null) for (const group of this.groups.values()) size += group.members.length;
+    return size;
+  }
+
+  /** Adds a subscriber; returns the group it joined when that group is new. */
+  add(subscriber: Subscriber): Group | undefined {
+    if (subscriber.group !== undefined) return this.join(subscriber, subscriber.group);
+    subscriber.prev = this.tail;
+    if (this.tail === undefined) this.head = subscriber;
+    else this.tail.next = subscriber;
+    this.tail = subscriber;
+    this.ungrouped++;
+    return undefined;
+  }
+
+  /** Removes a subscriber; returns its group when that group is now empty. */
+  remove(subscriber: Subscriber): Group | undefined {
+    subscriber.active = false;
+    if (subscriber.group !== undefined) return this.leave(subscriber, subscriber.group);
+    // Leave subscriber.next as it is: a publish standing on this node walks on through it.
+    const { prev, next } = subscriber;
+    if (prev === undefined) this.head = next;
+    else prev.next = next;
+    if (next === undefined) this.tail = prev;
+    else next.prev = prev;
+    this.ungrouped--;
+    return undefined;
+  }
+
+  /** The earliest active registration of this callback, grouped or not. */
+  earliest(callback: AnyCallback): Subscriber | undefined {
+    let found: Subscriber | undefined;
+    for (let s = this.head; s !== undefined; s = s.next) {
+      if (s.callback === callback) {
+        found = s;
+        break;
+      }
+    }
+    if (this.groups === null) return found;
+    for (const group of this.groups.values()) {
+      for (const member of group.members) {
+        if (member.callback === callback && (found === undefined || member.seq < found.seq)) {
+          found = member;
+        }
+      }
+    }
+    return found;
+  }
+
+  private join(subscriber: Subscriber, name: string): Group | undefined {
+    this.groups ??= new Map();
+    const existing = this.groups.get(name);
+    if (existing !== undefined) {
+      existing.members.push(subscriber);
+      return undefined;
+    }
+    const durable = name.startsWith("durable:");
+    const group: Group = {
+      key: name,
+      name: name.slice(name.indexOf(":") + 1),
+      durable,
+      members: [subscriber],
+      cursor: 0,
+      remote: undefined,
+    };
+    this.groups.set(name, group);
+    return group;
+  }
+
+  private leave(subscriber: Subscriber, name: string): Group | undefined {
+    const group = this.groups?.get(name);
+    if (group === undefined) return undefined;
+    const index = group.members.indexOf(subscriber);
+    if (index === -1) return undefined;
+    group.members.splice(index, 1);
+    if (group.members.length > 0) return undefined;
+    this.groups?.delete(name);
+    if (this.groups?.size === 0) this.groups = null;
+    return group;
+  }
+}
+
+/** The next member of a group in round-robin order. */
+export function pickMember(group: Group): Subscriber | undefined {
+  const { members } = group;
+  if (members.length === 0) return undefined;
+  const member = members[group.cursor % members.length];
+  group.cursor = (group.cursor + 1) % members.length;
+  return member;
+}

@@ -1,0 +1,685 @@
+/**
+ * The EventBus: the seed's subscribe / unsubscribe / publish, typed, with patterns, groups,
+ * async delivery, request/reply and an optional transport to other processes.
+ */
+
+import { Remote } from "./_remote.js";
+import { Responders } from "./_responders.js";
+import { EventQueue, type EventStream, type EventStreamOptions } from "./_stream.js";
+import { type AnyCallback, type Group, pickMember, type Subscriber, SubscriberList } from "./_subscribers.js";
+import { createEnvelope, createIdSource, type Envelope, type PublishOptions } from "./envelope.js";
+import { BusClosedError, PublishDepthError, TimeoutError } from "./errors.js";
+import type {
+  AnyEvents,
+  Callback,
+  EventTypeOf,
+  KnownPattern,
+  PayloadOf,
+  PublishArgs,
+  ReplyOf,
+  Responder,
+} from "./event-map.js";
+import { assertEventType, assertPattern, isPattern, PatternTrie } from "./patterns.js";
+import type { Transport, TransportStatus } from "./transport.js";
+
+/** Where a callback error happened, handed to `onError`. */
+export interface ErrorContext {
+  /** The event type that was published. */
+  readonly eventType: string;
+  /** The event being delivered. */
+  readonly event: Envelope;
+  /** The callback that failed. */
+  readonly callback: (...args: never[]) => unknown;
+}
+
+/** Options of `new EventBus()`. */
+export interface EventBusOptions {
+  /**
+   * CloudEvents `source` of the events this bus publishes.
+   * @default "agent-bus/<random id>"
+   */
+  source?: string;
+  /**
+   * Receives every callback error instead of the default log line
+   * `[EventBus] Error in callback for <eventType>: <message>` on console.error.
+   */
+  onError?: (error: unknown, context: ErrorContext) => void;
+  /**
+   * Subscriptions on one pattern above which one leak warning is printed; 0 turns it off.
+   * @default 100
+   */
+  maxListeners?: number;
+  /**
+   * Nesting depth of publishes from inside callbacks at which a cycle is assumed and stopped.
+   * @default 32
+   */
+  maxPublishDepth?: number;
+  /** Carries events to other threads, processes or machines; none keeps the bus in memory. */
+  transport?: Transport;
+  /** Receives the transport's connection state changes. */
+  onStatus?: (status: TransportStatus) => void;
+}
+
+/** Options of `subscribe()`. */
+export interface SubscribeOptions {
+  /** Removes the subscription when aborted. */
+  signal?: AbortSignal;
+  /** Removes the subscription before its first call. */
+  once?: boolean;
+  /** Each event goes to one subscription of the group (round robin; a queue group on a broker). */
+  group?: string;
+  /** Durable consumer name: needs a transport that supports durable subscriptions. */
+  durable?: string;
+}
+
+/** Removes exactly one registration; returns whether it was still there. Idempotent. */
+export interface Unsubscribe {
+  (): boolean;
+  [Symbol.dispose](): void;
+}
+
+/** The outcome of `publishAsync()`. */
+export interface DeliveryReport {
+  /** Callbacks that returned, or whose promise resolved. */
+  readonly delivered: number;
+  /** Callbacks that threw, or whose promise rejected (reported to onError too). */
+  readonly failed: number;
+}
+
+/** Options of `once()`. */
+export interface OnceOptions {
+  signal?: AbortSignal;
+  /** Milliseconds after which the promise rejects with a TimeoutError. */
+  timeout?: number;
+}
+
+/** Options of `request()`. */
+export interface RequestOptions extends PublishOptions {
+  /**
+   * Milliseconds after which the request rejects with a TimeoutError.
+   * @default 30000
+   */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+interface AsyncTally {
+  delivered: number;
+  failed: number;
+  readonly pending: Promise<void>[];
+}
+
+const NO_ROUTE: readonly SubscriberList[] = Object.freeze([]);
+const ROUTE_CACHE_LIMIT = 10_000;
+const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for("Symbol.dispose");
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
+}
+
+/**
+ * A publish/subscribe event bus.
+ * @example
+ * const bus = new EventBus<{ "task.completed": { taskId: number } }>();
+ * bus.subscribe("task.*", (data) => console.log(data.taskId));
+ * bus.publish("task.completed", { taskId: 1 });
+ */
+export class EventBus<Events extends object = AnyEvents, Replies extends object = Record<never, never>> {
+  /** CloudEvents `source` stamped on the events this bus publishes. */
+  readonly source: string;
+  private readonly exact = new Map<string, SubscriberList>();
+  private readonly wildcards = new Map<string, SubscriberList>();
+  private readonly trie = new PatternTrie<SubscriberList>();
+  /** Lists that receive each published type, cached; doubles as the cache of validated types. */
+  private readonly routes = new Map<unknown, readonly SubscriberList[]>();
+  private readonly responders: Responders;
+  private readonly remote: Remote | undefined;
+  private readonly nextId = createIdSource();
+  private readonly closeHooks = new Set<() => void>();
+  private readonly onError: ((error: unknown, context: ErrorContext) => void) | undefined;
+  private readonly maxListeners: number;
+  private readonly maxDepth: number;
+  private seq = 0;
+  private depth = 0;
+  /** maxDepth normally; 0 while a cycle unwinds, so every nested publish stops at once. */
+  private depthLimit: number;
+  private cycleError: PublishDepthError | undefined;
+  private closed = false;
+
+  constructor(options: EventBusOptions = {}) {
+    const { maxListeners = 100, maxPublishDepth = 32 } = options;
+    if (!Number.isInteger(maxListeners) || maxListeners < 0) {
+      throw new TypeError(`maxListeners must be a non-negative integer, got ${String(maxListeners)}`);
+    }
+    if (!Number.isInteger(maxPublishDepth) || maxPublishDepth < 1) {
+      throw new TypeError(`maxPublishDepth must be a positive integer, got ${String(maxPublishDepth)}`);
+    }
+    if (options.onError !== undefined && typeof options.onError !== "function") {
+      throw new TypeError(`onError must be a function, got ${typeof options.onError}`);
+    }
+    this.maxListeners = maxListeners;
+    this.maxDepth = this.depthLimit = maxPublishDepth;
+    this.onError = options.onError;
+    const origin = this.nextId();
+    this.source = options.source ?? `agent-bus/${origin.slice(0, 8)}`;
+    this.remote =
+      options.transport === undefined
+        ? undefined
+        : new Remote(options.transport, origin, {
+            deliver: (list, envelope) => this.deliverRemote(list, envelope),
+            deliverGroup: (group, envelope) => this.deliverGroup(group, envelope),
+            status: options.onStatus,
+          });
+    this.responders = new Responders(this.remote);
+  }
+
+  /**
+   * Registers a callback for an event type or a pattern (`task.*`, `task.>`, `>`).
+   * @returns a function that removes exactly this registration.
+   * @example
+   * const off = bus.subscribe("task_completed", (data) => console.log(data));
+   * off();
+   */
+  subscribe<Pattern extends string>(
+    pattern: Pattern & KnownPattern<Events, Pattern>,
+    callback: Callback<PayloadOf<Events, Pattern>>,
+    options?: SubscribeOptions,
+  ): Unsubscribe {
+    if (typeof callback !== "function") {
+      throw new TypeError(`callback must be a function, got ${callback === null ? "null" : typeof callback}`);
+    }
+    if (this.closed) throw new BusClosedError("subscribe");
+    const groupKey = this.groupKey(options);
+    const list = this.listFor(pattern);
+    const subscriber: Subscriber = {
+      callback: callback as AnyCallback,
+      seq: ++this.seq,
+      list,
+      group: groupKey,
+      once: options?.once === true,
+      wantsEnvelope: callback.length !== 1,
+      active: true,
+      prev: undefined,
+      next: undefined,
+      detach: undefined,
+    };
+    const newGroup = list.add(subscriber);
+    if (this.remote !== undefined) {
+      if (newGroup !== undefined) this.remote.watchGroup(list, newGroup, options?.durable !== undefined);
+      else if (groupKey === undefined && list.ungrouped === 1) this.remote.watch(list);
+    }
+    if (this.maxListeners > 0 && !list.warned && list.size > this.maxListeners) this.warnLeak(list);
+    this.bindSignal(subscriber, options?.signal);
+    return this.unsubscriber(subscriber);
+  }
+
+  /**
+   * Removes the earliest registration of the callback for this event type or pattern.
+   * @returns true when one was removed; never throws.
+   */
+  unsubscribe(pattern: string, callback: (...args: never[]) => unknown): boolean {
+    if (typeof pattern !== "string" || typeof callback !== "function") return false;
+    const list = this.exact.get(pattern) ?? this.wildcards.get(pattern);
+    const subscriber = list?.earliest(callback as AnyCallback);
+    return subscriber === undefined ? false : this.remove(subscriber);
+  }
+
+  /**
+   * Calls every matching callback synchronously, in subscription order, then returns.
+   * Callback errors go to onError and never reach the publisher.
+   * @example
+   * bus.publish("task_completed", { task_id: 1, success: true });
+   */
+  publish<Type extends EventTypeOf<Events>>(eventType: Type, ...args: PublishArgs<Events[Type]>): void;
+  publish(eventType: string, data?: unknown, options?: PublishOptions): void {
+    // Hot path: one exact list, no patterns, groups or transport. The list's existence also
+    // proves the type valid, so nothing is validated here.
+    if (this.trie.size === 0 && this.remote === undefined) {
+      const list = this.exact.get(eventType);
+      if (list !== undefined && list.groups === null) {
+        this.dispatch(list, eventType, data, options, undefined, undefined);
+        return;
+      }
+    }
+    this.publishRouted(eventType, data, options, undefined);
+  }
+
+  /**
+   * Publishes like `publish`, then resolves once every promise a callback returned has settled.
+   */
+  publishAsync<Type extends EventTypeOf<Events>>(
+    eventType: Type,
+    ...args: PublishArgs<Events[Type]>
+  ): Promise<DeliveryReport>;
+  async publishAsync(eventType: string, data?: unknown, options?: PublishOptions): Promise<DeliveryReport> {
+    const tally: AsyncTally = { delivered: 0, failed: 0, pending: [] };
+    this.publishRouted(eventType, data, options, tally);
+    await Promise.all(tally.pending);
+    return { delivered: tally.delivered, failed: tally.failed };
+  }
+
+  /** Resolves with the data of the next event matching the pattern. */
+  once<Pattern extends string>(
+    pattern: Pattern & KnownPattern<Events, Pattern>,
+    options: OnceOptions = {},
+  ): Promise<PayloadOf<Events, Pattern>> {
+    const { signal, timeout } = options;
+    if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
+      return Promise.reject(new TypeError(`timeout must be a non-negative number, got ${String(timeout)}`));
+    }
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const settle = (fn: () => void) => {
+        off();
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.closeHooks.delete(onClose);
+        fn();
+      };
+      const onAbort = () => settle(() => reject(signal?.reason));
+      const onClose = () => settle(() => reject(new BusClosedError("wait for an event")));
+      const off = (this as unknown as EventBus).subscribe(pattern, (data) => settle(() => resolve(data)), {
+        once: true,
+      });
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (timeout !== undefined)
+        timer = setTimeout(() => settle(() => reject(new TimeoutError(pattern, timeout))), timeout);
+      this.closeHooks.add(onClose);
+    });
+  }
+
+  /** An async iterator over the envelopes of the events matching the pattern. */
+  events<Pattern extends string>(
+    pattern: Pattern & KnownPattern<Events, Pattern>,
+    options: EventStreamOptions = {},
+  ): EventStream<PayloadOf<Events, Pattern>> {
+    let off: Unsubscribe | undefined;
+    const onClose = () => queue.end();
+    const queue = new EventQueue(options, () => {
+      off?.();
+      options.signal?.removeEventListener("abort", onClose);
+      this.closeHooks.delete(onClose);
+    });
+    off = (this as unknown as EventBus).subscribe(pattern, (_data, envelope) => queue.push(envelope));
+    if (options.signal?.aborted) queue.end();
+    options.signal?.addEventListener("abort", onClose, { once: true });
+    this.closeHooks.add(onClose);
+    return queue as EventStream<PayloadOf<Events, Pattern>>;
+  }
+
+  /**
+   * Answers requests of one event type; with several responders each request goes to one, in turn.
+   * @returns a function that removes this responder.
+   */
+  respond<Type extends EventTypeOf<Events>>(
+    eventType: Type,
+    responder: Responder<Events[Type], ReplyOf<Replies, Type>>,
+  ): Unsubscribe {
+    if (this.closed) throw new BusClosedError("respond");
+    const remove = this.responders.add(eventType, responder as Responder);
+    const off = () => remove();
+    return Object.assign(off, { [disposeSymbol]: off }) as Unsubscribe;
+  }
+
+  /**
+   * Sends data to one responder and resolves with its reply.
+   * Rejects with NoResponderError when nobody answers the type, TimeoutError, or the responder's error.
+   */
+  request<Type extends EventTypeOf<Events>>(
+    eventType: Type,
+    data: Events[Type],
+    options: RequestOptions = {},
+  ): Promise<ReplyOf<Replies, Type>> {
+    if (this.closed) return Promise.reject(new BusClosedError("request"));
+    try {
+      assertEventType(eventType);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const envelope = createEnvelope(eventType, data, this.source, this.nextId(), options);
+    return this.responders.request(envelope, options) as Promise<ReplyOf<Replies, Type>>;
+  }
+
+  /** Number of subscriptions on exactly this type or pattern, or on all of them. */
+  listenerCount(pattern?: string): number {
+    if (pattern !== undefined) return (this.exact.get(pattern) ?? this.wildcards.get(pattern))?.size ?? 0;
+    let count = 0;
+    for (const list of this.exact.values()) count += list.size;
+    for (const list of this.wildcards.values()) count += list.size;
+    return count;
+  }
+
+  /** The event types and patterns that have at least one subscription, in first-subscribed order. */
+  eventTypes(): string[] {
+    return [...this.exact.keys(), ...this.wildcards.keys()];
+  }
+
+  /** Resolves once the transport is connected; at once for an in-memory bus. */
+  ready(): Promise<void> {
+    return this.remote?.ready ?? Promise.resolve();
+  }
+
+  /** Removes every subscription, ends pending waits, drains and closes the transport. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const hook of [...this.closeHooks]) hook();
+    for (const list of [...this.exact.values(), ...this.wildcards.values()]) {
+      for (let s = list.head; s !== undefined; s = s.next) this.remove(s);
+      for (const group of [...(list.groups?.values() ?? [])])
+        for (const s of [...group.members]) this.remove(s);
+    }
+    this.responders.clear();
+    this.routes.clear();
+    await this.remote?.close();
+  }
+
+  /** `using bus = new EventBus()` closes it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private publishRouted(
+    eventType: string,
+    data: unknown,
+    options: PublishOptions | undefined,
+    tally: AsyncTally | undefined,
+  ): void {
+    if (this.closed) throw new BusClosedError("publish");
+    const lists = this.route(eventType);
+    let envelope: Envelope | undefined;
+    if (this.remote !== undefined) {
+      envelope = this.envelope(eventType, data, options);
+      this.remote.publish(envelope);
+    }
+    const groupsAreLocal = this.remote === undefined || !this.remote.groups;
+    if (lists.length === 1 && (lists[0] as SubscriberList).groups === null) {
+      this.dispatch(lists[0] as SubscriberList, eventType, data, options, envelope, tally);
+    } else if (lists.length > 0) {
+      this.dispatchMany(lists, eventType, data, options, envelope, tally, groupsAreLocal);
+    }
+  }
+
+  /** The lists receiving an event type: the exact one and every matching pattern's. */
+  private route(eventType: string): readonly SubscriberList[] {
+    const cached = this.routes.get(eventType);
+    if (cached !== undefined) return cached;
+    assertEventType(eventType);
+    const exact = this.exact.get(eventType);
+    const lists = this.trie.size === 0 ? [] : this.trie.match(eventType);
+    if (exact !== undefined) lists.unshift(exact);
+    const route = lists.length === 0 ? NO_ROUTE : lists;
+    if (this.routes.size >= ROUTE_CACHE_LIMIT) this.routes.clear();
+    this.routes.set(eventType, route);
+    return route;
+  }
+
+  /** Walks one list: the hot loop of every publish. */
+  private dispatch(
+    list: SubscriberList,
+    eventType: string,
+    data: unknown,
+    options: PublishOptions | undefined,
+    envelope: Envelope | undefined,
+    tally: AsyncTally | undefined,
+  ): void {
+    if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
+    const newest = this.seq;
+    this.depth++;
+    try {
+      for (let s = list.head; s !== undefined; s = s.next) {
+        // A subscriber added by a callback of this publish waits for the next one.
+        if (s.seq > newest) break;
+        if (s.active) envelope = this.call(s, eventType, data, options, envelope, tally);
+      }
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** Several lists or groups: snapshot the receivers, then call them in subscription order. */
+  private dispatchMany(
+    lists: readonly SubscriberList[],
+    eventType: string,
+    data: unknown,
+    options: PublishOptions | undefined,
+    envelope: Envelope | undefined,
+    tally: AsyncTally | undefined,
+    groupsAreLocal: boolean,
+  ): void {
+    if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
+    const receivers: Subscriber[] = [];
+    for (const list of lists) {
+      for (let s = list.head; s !== undefined; s = s.next) receivers.push(s);
+      if (list.groups === null || !groupsAreLocal) continue;
+      for (const group of list.groups.values()) {
+        const member = group.durable ? undefined : pickMember(group);
+        if (member !== undefined) receivers.push(member);
+      }
+    }
+    receivers.sort((a, b) => a.seq - b.seq);
+    this.depth++;
+    try {
+      for (const s of receivers) {
+        if (s.active) envelope = this.call(s, eventType, data, options, envelope, tally);
+      }
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** Calls one subscriber with error isolation; returns the envelope, built if it was needed. */
+  private call(
+    s: Subscriber,
+    eventType: string,
+    data: unknown,
+    options: PublishOptions | undefined,
+    envelope: Envelope | undefined,
+    tally: AsyncTally | undefined,
+  ): Envelope | undefined {
+    if (s.once) this.remove(s);
+    try {
+      let result: unknown;
+      if (s.wantsEnvelope) {
+        envelope ??= this.envelope(eventType, data, options);
+        result = s.callback(data, envelope);
+      } else {
+        result = s.callback(data);
+      }
+      if (result !== undefined && isThenable(result)) this.watch(result, s, eventType, data, envelope, tally);
+      else if (tally !== undefined) tally.delivered++;
+    } catch (error) {
+      if (tally !== undefined) tally.failed++;
+      if (error !== this.cycleError) this.fail(error, s, eventType, data, envelope);
+    }
+    return envelope;
+  }
+
+  private watch(
+    result: PromiseLike<unknown>,
+    s: Subscriber,
+    eventType: string,
+    data: unknown,
+    envelope: Envelope | undefined,
+    tally: AsyncTally | undefined,
+  ): void {
+    const settled = Promise.resolve(result).then(
+      () => {
+        if (tally !== undefined) tally.delivered++;
+      },
+      (error: unknown) => {
+        if (tally !== undefined) tally.failed++;
+        this.fail(error, s, eventType, data, envelope);
+      },
+    );
+    tally?.pending.push(settled);
+  }
+
+  private leave(): void {
+    if (--this.depth === 0) {
+      this.depthLimit = this.maxDepth;
+      this.cycleError = undefined;
+    }
+  }
+
+  /** Reports a cycle once, then makes every nested publish throw the same error to unwind. */
+  private depthExceeded(eventType: string): PublishDepthError {
+    if (this.cycleError === undefined) {
+      this.cycleError = new PublishDepthError(eventType, this.maxDepth);
+      this.depthLimit = 0;
+      this.report(this.cycleError, {
+        eventType,
+        event: this.envelope(eventType, undefined, undefined),
+        callback: () => undefined,
+      });
+    }
+    return this.cycleError;
+  }
+
+  private fail(
+    error: unknown,
+    s: Subscriber,
+    eventType: string,
+    data: unknown,
+    envelope: Envelope | undefined,
+  ): void {
+    this.report(error, {
+      eventType,
+      event: envelope ?? this.envelope(eventType, data, undefined),
+      callback: s.callback,
+    });
+  }
+
+  private report(error: unknown, context: ErrorContext): void {
+    if (this.onError === undefined) {
+      console.error(`[EventBus] Error in callback for ${context.eventType}: ${describeError(error)}`);
+      return;
+    }
+    try {
+      this.onError(error, context);
+    } catch (hookError) {
+      console.error(
+        `[EventBus] onError threw while handling ${context.eventType}: ${describeError(hookError)}`,
+      );
+    }
+  }
+
+  private envelope(eventType: string, data: unknown, options: PublishOptions | undefined): Envelope {
+    return createEnvelope(eventType, data, this.source, this.nextId(), options);
+  }
+
+  /** Delivery of an event that arrived from the transport on a list's plain subscription. */
+  private deliverRemote(list: SubscriberList, envelope: Envelope): void {
+    if (list.head !== undefined)
+      this.dispatch(list, envelope.type, envelope.data, undefined, envelope, undefined);
+  }
+
+  /** Delivery from a queue group or durable consumer: one member; the promise settles the ack. */
+  private deliverGroup(group: Group, envelope: Envelope): Promise<void> | undefined {
+    const member = pickMember(group);
+    if (member === undefined)
+      return Promise.reject(new BusClosedError("deliver: the group has no members left"));
+    const tally: AsyncTally = { delivered: 0, failed: 0, pending: [] };
+    this.depth++;
+    try {
+      this.call(member, envelope.type, envelope.data, undefined, envelope, tally);
+    } finally {
+      this.leave();
+    }
+    return Promise.all(tally.pending).then(() => {
+      if (tally.failed > 0) throw new Error(`callback for ${envelope.type} failed`);
+    });
+  }
+
+  private listFor(pattern: string): SubscriberList {
+    const existing = this.exact.get(pattern) ?? this.wildcards.get(pattern);
+    if (existing !== undefined) return existing;
+    assertPattern(pattern);
+    const list = new SubscriberList(pattern);
+    if (isPattern(pattern)) {
+      this.wildcards.set(pattern, list);
+      this.trie.set(pattern, list);
+      this.routes.clear();
+    } else {
+      this.exact.set(pattern, list);
+      this.routes.delete(pattern);
+    }
+    return list;
+  }
+
+  private remove(s: Subscriber): boolean {
+    if (!s.active) return false;
+    const { list } = s;
+    const emptiedGroup = list.remove(s);
+    s.detach?.();
+    if (emptiedGroup !== undefined) this.remote?.unwatchGroup(emptiedGroup);
+    else if (s.group === undefined && list.ungrouped === 0) this.remote?.unwatch(list);
+    if (list.ungrouped === 0 && list.groups === null) this.dropList(list);
+    return true;
+  }
+
+  private dropList(list: SubscriberList): void {
+    const { pattern } = list;
+    if (this.exact.get(pattern) === list) {
+      this.exact.delete(pattern);
+      this.routes.delete(pattern);
+    } else if (this.wildcards.get(pattern) === list) {
+      this.wildcards.delete(pattern);
+      this.trie.delete(pattern);
+      this.routes.clear();
+    }
+  }
+
+  private groupKey(options: SubscribeOptions | undefined): string | undefined {
+    if (options === undefined) return undefined;
+    const { group, durable } = options;
+    for (const [name, value] of [
+      ["group", group],
+      ["durable", durable],
+    ] as const) {
+      if (value !== undefined && (typeof value !== "string" || value === "" || /[\s.*>]/u.test(value))) {
+        throw new TypeError(
+          `${name} must be a non-empty name without whitespace, dots or wildcards, got ${JSON.stringify(value)}`,
+        );
+      }
+    }
+    if (durable !== undefined) {
+      if (!this.remote?.durable) {
+        throw new TypeError(
+          `durable subscriptions need a transport that supports them; ${this.remote ? `"${this.remote.name}" does not` : "this bus has none"}`,
+        );
+      }
+      return `durable:${durable}`;
+    }
+    return group === undefined ? undefined : `group:${group}`;
+  }
+
+  private bindSignal(subscriber: Subscriber, signal: AbortSignal | undefined): void {
+    if (signal === undefined) return;
+    if (signal.aborted) {
+      this.remove(subscriber);
+      return;
+    }
+    const onAbort = () => this.remove(subscriber);
+    signal.addEventListener("abort", onAbort, { once: true });
+    subscriber.detach = () => signal.removeEventListener("abort", onAbort);
+  }
+
+  private unsubscriber(subscriber: Subscriber): Unsubscribe {
+    const off = () => this.remove(subscriber);
+    (off as Unsubscribe)[disposeSymbol] = off;
+    return off as Unsubscribe;
+  }
+
+  private warnLeak(list: SubscriberList): void {
+    list.warned = true;
+    console.warn(
+      `[EventBus] Possible memory leak: ${list.size} subscriptions on "${list.pattern}" (maxListeners is ${this.maxListeners}). Unsubscribe when done, or raise maxListeners (0 turns this warning off).`,
+    );
+  }
+}

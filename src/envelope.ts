@@ -1,0 +1,82 @@
+/**
+ * The event envelope: CloudEvents 1.0 attributes around the published data, the second argument
+ * of every callback and the unit that transports carry.
+ */
+
+/** A CloudEvents 1.0 event as the bus hands it to callbacks. */
+export interface Envelope<T = unknown> {
+  /** CloudEvents version, always "1.0". */
+  readonly specversion: "1.0";
+  /** Unique per source; transports use it to drop duplicates. */
+  readonly id: string;
+  /** The event type it was published under (never a pattern). */
+  readonly type: string;
+  /** Who published it: the bus's `source` option. */
+  readonly source: string;
+  /** RFC 3339 time of the publish. */
+  readonly time: string;
+  /** The published data, the same reference the publisher passed. */
+  readonly data: T;
+  /** Media type of `data` once it crossed a wire. */
+  readonly datacontenttype?: string;
+  /** Ties a reply to its request, or events of one conversation together. */
+  readonly correlationid?: string;
+  /** W3C trace context of the publisher, passed through untouched. */
+  readonly traceparent?: string;
+}
+
+/** Extra attributes a publisher may set on one event. */
+export interface PublishOptions {
+  /** Use this id instead of a generated one (for idempotent re-publishing). */
+  id?: string;
+  /** Correlation id carried to the subscribers. */
+  correlationid?: string;
+  /** W3C traceparent carried to the subscribers. */
+  traceparent?: string;
+}
+
+function randomPrefix(): string {
+  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (crypto?.randomUUID) return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/**
+ * Makes event ids: a random prefix per bus and a counter, unique without paying for a UUID
+ * on every publish.
+ */
+export function createIdSource(): () => string {
+  const prefix = randomPrefix();
+  let counter = 0;
+  return () => `${prefix}-${(++counter).toString(36)}`;
+}
+
+/** Builds an envelope from its parts; the optional attributes appear only when given. */
+export function createEnvelope<T>(
+  type: string,
+  data: T,
+  source: string,
+  id: string,
+  options?: PublishOptions,
+): Envelope<T> {
+  const envelope: {
+    specversion: "1.0";
+    id: string;
+    type: string;
+    source: string;
+    time: string;
+    data: T;
+    correlationid?: string;
+    traceparent?: string;
+  } = {
+    specversion: "1.0",
+    id: options?.id ?? id,
+    type,
+    source,
+    time: new Date().toISOString(),
+    data,
+  };
+  if (options?.correlationid !== undefined) envelope.correlationid = options.correlationid;
+  if (options?.traceparent !== undefined) envelope.traceparent = options.traceparent;
+  return envelope;
+}

@@ -1,0 +1,59 @@
+/**
+ * agent-bus: a typed publish/subscribe event bus for agents and extensions.
+ * @example
+ * import { bus } from "agent-bus";
+ * bus.subscribe("task_completed", (data) => console.log(data));
+ * bus.publish("task_completed", { task_id: 1, success: true });
+ */
+import { EventBus } from "./bus.js";
+
+export { DEFAULT_REQUEST_TIMEOUT } from "./_responders.js";
+export type { EventStream, EventStreamOptions, OverflowPolicy } from "./_stream.js";
+export type {
+  DeliveryReport,
+  ErrorContext,
+  EventBusOptions,
+  OnceOptions,
+  RequestOptions,
+  SubscribeOptions,
+  Unsubscribe,
+} from "./bus.js";
+export { EventBus } from "./bus.js";
+export type { Envelope, PublishOptions } from "./envelope.js";
+export { createEnvelope } from "./envelope.js";
+export {
+  AgentBusError,
+  BusClosedError,
+  NoResponderError,
+  OverflowError,
+  PayloadError,
+  PublishDepthError,
+  TimeoutError,
+  TransportError,
+} from "./errors.js";
+export type {
+  AnyEvents,
+  Callback,
+  EventTypeOf,
+  KnownPattern,
+  MatchingTypes,
+  PayloadOf,
+  PublishArgs,
+  ReplyOf,
+  Responder,
+} from "./event-map.js";
+export { assertEventType, assertPattern, isPattern, MAX_EVENT_TYPE_LENGTH, matches } from "./patterns.js";
+export type {
+  RemoteDelivery,
+  RemoteRequestOptions,
+  RemoteResponder,
+  RemoteSubscribeOptions,
+  RemoteSubscription,
+  Transport,
+  TransportCapabilities,
+  TransportContext,
+  TransportStatus,
+} from "./transport.js";
+
+/** The shared default bus of the process, as the seed's `from extensions.agent_bus.bus import bus`. */
+export const bus: EventBus = new EventBus();

@@ -495,7 +495,9 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       else if (tally !== undefined) tally.delivered++;
     } catch (error) {
       if (tally !== undefined) tally.failed++;
-      if (error !== this.cycleError) this.fail(error, s, eventType, data, envelope);
+      // A cycle's error was reported once where it arose; the unwinding levels stay quiet.
+      if (this.cycleError === undefined || error !== this.cycleError)
+        this.fail(error, s, eventType, data, envelope);
     }
     return envelope;
   }

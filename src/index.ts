@@ -54,6 +54,8 @@ export type {
   TransportContext,
   TransportStatus,
 } from "./transport.js";
+export type { MemoryHub, MemoryTransportOptions } from "./transports/memory.js";
+export { createMemoryHub, memoryTransport } from "./transports/memory.js";
 
 /** The shared default bus of the process, as the seed's `from extensions.agent_bus.bus import bus`. */
 export const bus: EventBus = new EventBus();

@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { type ErrorContext, EventBus } from "../../src/index.js";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("error isolation", () => {
+  it("prints the seed's line on console.error and still runs the other callbacks", () => {
+    const printed = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const b = new EventBus();
+    const after = vi.fn();
+    b.subscribe("test", () => {
+      throw new ValueError("Oops!");
+    });
+    b.subscribe("test", after);
+    expect(() => b.publish("test", {})).not.toThrow();
+    expect(after).toHaveBeenCalledOnce();
+    expect(printed).toHaveBeenCalledWith("[EventBus] Error in callback for test: Oops!");
+  });
+
+  it("isolates thrown non-Error values and prints them with String()", () => {
+    const printed = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const b = new EventBus();
+    const after = vi.fn();
+    b.subscribe("t", () => {
+      throw "plain string";
+    });
+    b.subscribe("t", () => {
+      throw 42;
+    });
+    b.subscribe("t", () => {
+      throw undefined;
+    });
+    b.subscribe("t", after);
+    b.publish("t");
+    expect(after).toHaveBeenCalledOnce();
+    expect(printed.mock.calls.map((call) => call[0])).toEqual([
+      "[EventBus] Error in callback for t: plain string",
+      "[EventBus] Error in callback for t: 42",
+      "[EventBus] Error in callback for t: undefined",
+    ]);
+  });
+
+  it("catches a rejected promise from an async callback and reports it", async () => {
+    const printed = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const b = new EventBus();
+    const after = vi.fn();
+    b.subscribe("t", async () => {
+      throw new Error("async oops");
+    });
+    b.subscribe("t", after);
+    b.publish("t");
+    expect(after).toHaveBeenCalledOnce();
+    await vi.waitFor(() =>
+      expect(printed).toHaveBeenCalledWith("[EventBus] Error in callback for t: async oops"),
+    );
+  });
+
+  it("hands errors to onError with the event type, the event and the callback, instead of printing", () => {
+    const printed = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const seen: [unknown, ErrorContext][] = [];
+    const b = new EventBus({ onError: (error, context) => seen.push([error, context]) });
+    const boom = new Error("boom");
+    const failing = () => {
+      throw boom;
+    };
+    b.subscribe("task.failed", failing);
+    b.publish("task.failed", { id: 7 });
+    expect(printed).not.toHaveBeenCalled();
+    expect(seen).toHaveLength(1);
+    const [error, context] = seen[0] ?? [];
+    expect(error).toBe(boom);
+    expect(context?.eventType).toBe("task.failed");
+    expect(context?.callback).toBe(failing);
+    expect(context?.event).toMatchObject({ specversion: "1.0", type: "task.failed", data: { id: 7 } });
+  });
+
+  it("survives an onError hook that throws itself", () => {
+    const printed = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const b = new EventBus({
+      onError: () => {
+        throw new Error("hook broke");
+      },
+    });
+    const after = vi.fn();
+    b.subscribe("t", () => {
+      throw new Error("first");
+    });
+    b.subscribe("t", after);
+    expect(() => b.publish("t")).not.toThrow();
+    expect(after).toHaveBeenCalledOnce();
+    expect(printed).toHaveBeenCalledWith("[EventBus] onError threw while handling t: hook broke");
+  });
+});
+
+class ValueError extends Error {
+  override name = "ValueError";
+}

@@ -1,0 +1,163 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { EventBus, PublishDepthError } from "../../src/index.js";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("re-entrancy", () => {
+  it("delivers a nested publish at once, depth first, before the outer publish goes on", () => {
+    const b = new EventBus();
+    const order: string[] = [];
+    b.subscribe("outer", () => {
+      order.push("outer-1 start");
+      b.publish("inner");
+      order.push("outer-1 end");
+    });
+    b.subscribe("outer", () => order.push("outer-2"));
+    b.subscribe("inner", () => order.push("inner"));
+    b.publish("outer");
+    expect(order).toEqual(["outer-1 start", "inner", "outer-1 end", "outer-2"]);
+  });
+
+  it("does not call a callback subscribed during a publish for that publish, only for later ones", () => {
+    const b = new EventBus();
+    const late = vi.fn();
+    b.subscribe("x", () => {
+      b.subscribe("x", late);
+    });
+    b.publish("x", 1);
+    expect(late).not.toHaveBeenCalled();
+    b.publish("x", 2);
+    expect(late).toHaveBeenCalledTimes(1);
+    expect(late.mock.calls[0]?.[0]).toBe(2);
+  });
+
+  it("never calls a callback removed during the publish by an earlier callback", () => {
+    const b = new EventBus();
+    const victim = vi.fn();
+    b.subscribe("x", () => b.unsubscribe("x", victim));
+    b.subscribe("x", victim);
+    b.publish("x");
+    expect(victim).not.toHaveBeenCalled();
+  });
+
+  it("never calls a callback removed through its unsubscribe function during the publish", () => {
+    const b = new EventBus();
+    const victim = vi.fn();
+    let off = () => false;
+    b.subscribe("x", () => off());
+    off = b.subscribe("x", victim);
+    b.publish("x");
+    expect(victim).not.toHaveBeenCalled();
+  });
+
+  it("lets a callback remove itself and the next one, and still reaches the rest", () => {
+    const b = new EventBus();
+    const calls: string[] = [];
+    const second = () => calls.push("second");
+    const first = () => {
+      calls.push("first");
+      b.unsubscribe("x", first);
+      b.unsubscribe("x", second);
+    };
+    b.subscribe("x", first);
+    b.subscribe("x", second);
+    b.subscribe("x", () => calls.push("third"));
+    b.publish("x");
+    b.publish("x");
+    expect(calls).toEqual(["first", "third", "third"]);
+  });
+
+  it("keeps a removed-then-resubscribed callback out of the running publish", () => {
+    const b = new EventBus();
+    const calls: string[] = [];
+    const target = () => calls.push("target");
+    b.subscribe(
+      "x",
+      () => {
+        b.unsubscribe("x", target);
+        b.subscribe("x", target);
+      },
+      { once: true },
+    );
+    b.subscribe("x", target);
+    b.publish("x");
+    expect(calls).toEqual([]);
+    b.publish("x");
+    expect(calls).toEqual(["target"]);
+  });
+
+  it("applies the same removal rule to pattern subscriptions", () => {
+    const b = new EventBus();
+    const victim = vi.fn();
+    b.subscribe("task.done", () => b.unsubscribe("task.*", victim));
+    b.subscribe("task.*", victim);
+    b.publish("task.done");
+    expect(victim).not.toHaveBeenCalled();
+  });
+
+  it("stops a publish cycle at the depth limit with one error naming the event type", () => {
+    const printed = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const b = new EventBus({ maxPublishDepth: 16 });
+    let calls = 0;
+    b.subscribe("ping", () => {
+      calls++;
+      b.publish("pong");
+    });
+    b.subscribe("pong", () => {
+      calls++;
+      // Two publishes per level: without the unwinding rule this would run 2^16 times.
+      b.publish("ping");
+      b.publish("ping");
+    });
+    expect(() => b.publish("ping")).not.toThrow();
+    expect(printed).toHaveBeenCalledTimes(1);
+    expect(printed.mock.calls[0]?.[0]).toMatch(/depth limit 16 exceeded at "(ping|pong)"/);
+    expect(calls).toBeLessThan(40);
+    // The bus is usable again afterwards.
+    const later = vi.fn();
+    b.subscribe("later", later);
+    b.publish("later");
+    expect(later).toHaveBeenCalledOnce();
+  });
+
+  it("hands the cycle to onError as a PublishDepthError", () => {
+    const errors: unknown[] = [];
+    const b = new EventBus({ onError: (error) => errors.push(error) });
+    b.subscribe("a", () => b.publish("a"));
+    b.publish("a");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(PublishDepthError);
+    expect((errors[0] as PublishDepthError).eventType).toBe("a");
+  });
+});
+
+describe("maxListeners", () => {
+  it("warns once, naming the type, when subscriptions on one type pass the threshold", () => {
+    const warned = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const b = new EventBus({ maxListeners: 3 });
+    for (let i = 0; i < 3; i++) b.subscribe("busy", () => undefined);
+    expect(warned).not.toHaveBeenCalled();
+    for (let i = 0; i < 5; i++) b.subscribe("busy", () => undefined);
+    expect(warned).toHaveBeenCalledTimes(1);
+    expect(warned.mock.calls[0]?.[0]).toMatch(/memory leak.*4 subscriptions on "busy".*maxListeners is 3/);
+  });
+
+  it("defaults to 100 and can be turned off with 0", () => {
+    const warned = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const b = new EventBus();
+    for (let i = 0; i < 100; i++) b.subscribe("t", () => undefined);
+    expect(warned).not.toHaveBeenCalled();
+    b.subscribe("t", () => undefined);
+    expect(warned).toHaveBeenCalledTimes(1);
+    const off = new EventBus({ maxListeners: 0 });
+    for (let i = 0; i < 1000; i++) off.subscribe("t", () => undefined);
+    expect(warned).toHaveBeenCalledTimes(1);
+  });
+
+  it("rejects a bad threshold with a TypeError naming it", () => {
+    expect(() => new EventBus({ maxListeners: -1 })).toThrow(/maxListeners/);
+    expect(() => new EventBus({ maxPublishDepth: 0 })).toThrow(/maxPublishDepth/);
+  });
+});

@@ -16,6 +16,8 @@ export interface Subscriber {
   readonly once: boolean;
   /** False for one-parameter callbacks, which never see the envelope, so it need not be built. */
   readonly wantsEnvelope: boolean;
+  /** Neither once nor wanting the envelope: the publish loop calls it inline. */
+  readonly plain: boolean;
   active: boolean;
   prev: Subscriber | undefined;
   next: Subscriber | undefined;

@@ -202,6 +202,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       group: groupKey,
       once: options?.once === true,
       wantsEnvelope: callback.length !== 1,
+      plain: callback.length === 1 && options?.once !== true,
       active: true,
       prev: undefined,
       next: undefined,
@@ -435,7 +436,20 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       for (let s = list.head; s !== undefined; s = s.next) {
         // A subscriber added by a callback of this publish waits for the next one.
         if (s.seq > newest) break;
-        if (s.active) envelope = this.call(s, eventType, data, options, envelope, tally);
+        if (!s.active) continue;
+        if (s.plain && tally === undefined) {
+          // Inlined `call` for the common subscriber: one parameter, not once, sync publish.
+          try {
+            const result = s.callback(data);
+            if (result !== undefined && isThenable(result))
+              this.watch(result, s, eventType, data, envelope, tally);
+          } catch (error) {
+            if (this.cycleError === undefined || error !== this.cycleError)
+              this.fail(error, s, eventType, data, envelope);
+          }
+        } else {
+          envelope = this.call(s, eventType, data, options, envelope, tally);
+        }
       }
     } finally {
       this.leave();

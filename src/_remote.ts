@@ -92,8 +92,9 @@ export class Remote {
   cancel(handle: Handle | undefined): void {
     if (handle === undefined || handle.cancelled) return;
     handle.cancelled = true;
-    const result = handle.subscription?.unsubscribe();
-    if (result !== undefined)
+    const result: unknown = handle.subscription?.unsubscribe();
+    // A transport may return anything here; only a promise can fail later.
+    if (result instanceof Promise)
       result.catch((error: unknown) => this.log(`unsubscribe failed: ${String(error)}`));
   }
 

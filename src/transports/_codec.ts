@@ -1,0 +1,176 @@
+/**
+ * The wire format every transport shares: CloudEvents binary mode, the attributes in headers
+ * (`ce-id`, `ce-type`, ...) and the data alone in the body, JSON or raw bytes. One format means
+ * a program behaves the same in memory, across worker threads and over NATS.
+ */
+import type { Envelope } from "../envelope.js";
+import { PayloadError } from "../errors.js";
+
+/** Header names and values of one message. */
+export type WireHeaders = Record<string, string>;
+
+/** One event as it crosses a wire. */
+export interface WireFrame {
+  readonly headers: WireHeaders;
+  readonly body: Uint8Array;
+}
+
+/** Header that carries the publishing bus's id, so a transport can drop its own echoes. */
+export const ORIGIN_HEADER = "ce-agentbusorigin";
+export const JSON_TYPE = "application/json";
+export const BYTES_TYPE = "application/octet-stream";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const EMPTY = new Uint8Array(0);
+
+function refuse(value: unknown, key: string): never {
+  const where = key === "" ? "" : ` at key ${JSON.stringify(key)}`;
+  const what =
+    typeof value === "function"
+      ? "a function"
+      : typeof value === "bigint"
+        ? "a BigInt (send it as a string)"
+        : typeof value === "symbol"
+          ? "a symbol"
+          : `a ${(value as object).constructor?.name ?? "non-plain object"} (it would arrive as {})`;
+  throw new Error(`${what}${where} is not JSON data`);
+}
+
+/** Refuses what JSON would silently drop or mangle, rather than deliver something else. */
+function strict(this: unknown, key: string, value: unknown): unknown {
+  const kind = typeof value;
+  if (kind === "function" || kind === "bigint" || kind === "symbol") refuse(value, key);
+  if (
+    value instanceof Map ||
+    value instanceof Set ||
+    value instanceof WeakMap ||
+    value instanceof WeakSet ||
+    value instanceof Promise ||
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer
+  ) {
+    refuse(value, key);
+  }
+  return value;
+}
+
+/** Encodes the data: raw bytes untouched, anything else as strict JSON; throws PayloadError. */
+export function encodeBody(eventType: string, data: unknown): { body: Uint8Array; contentType?: string } {
+  if (data === undefined) return { body: EMPTY };
+  // A copy, so that the publisher changing its array after publish() changes nothing in flight.
+  if (data instanceof Uint8Array) return { body: data.slice(), contentType: BYTES_TYPE };
+  let text: string;
+  try {
+    text = JSON.stringify(data, strict);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const cycle = /circular/iu.test(reason);
+    throw new PayloadError(eventType, cycle ? "it contains a cycle" : reason, { cause: error });
+  }
+  return { body: encoder.encode(text), contentType: JSON_TYPE };
+}
+
+/** Decodes a body by its content type; throws on bytes that do not match it. */
+export function decodeBody(body: Uint8Array, contentType: string | undefined): unknown {
+  if (contentType === undefined || contentType === "") {
+    return body.length === 0 ? undefined : JSON.parse(decoder.decode(body));
+  }
+  const media = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+  if (media === JSON_TYPE || media.endsWith("+json")) return JSON.parse(decoder.decode(body));
+  if (media.startsWith("text/")) return decoder.decode(body);
+  return body.slice();
+}
+
+/** Builds the frame of an envelope; throws PayloadError when it cannot cross or exceeds maxBytes. */
+export function encodeFrame(envelope: Envelope, origin: string, maxBytes: number): WireFrame {
+  const { body, contentType } = encodeBody(envelope.type, envelope.data);
+  const headers: WireHeaders = {
+    "ce-specversion": "1.0",
+    "ce-id": envelope.id,
+    "ce-type": envelope.type,
+    "ce-source": envelope.source,
+    "ce-time": envelope.time,
+    [ORIGIN_HEADER]: origin,
+  };
+  if (contentType !== undefined) headers["content-type"] = contentType;
+  if (envelope.correlationid !== undefined) headers["ce-correlationid"] = envelope.correlationid;
+  if (envelope.traceparent !== undefined) headers["ce-traceparent"] = envelope.traceparent;
+  let size = body.length;
+  for (const name in headers) size += name.length + (headers[name]?.length ?? 0) + 4;
+  if (size > maxBytes) {
+    throw new PayloadError(envelope.type, `${size} bytes with headers, over the limit of ${maxBytes} bytes`);
+  }
+  return { headers, body };
+}
+
+/**
+ * Rebuilds the envelope of a received message; throws an Error saying what is wrong with it.
+ * @param subjectType the event type the message was addressed to (its subject without namespace)
+ */
+export function decodeFrame(
+  subjectType: string,
+  header: (name: string) => string | undefined,
+  body: unknown,
+): Envelope {
+  if (!(body instanceof Uint8Array)) throw new Error("the body is not bytes");
+  const specversion = header("ce-specversion");
+  if (specversion !== "1.0") throw new Error(`ce-specversion is ${JSON.stringify(specversion)}, not "1.0"`);
+  const id = header("ce-id");
+  const type = header("ce-type");
+  const source = header("ce-source");
+  if (!id) throw new Error("ce-id is missing");
+  if (!source) throw new Error("ce-source is missing");
+  if (type !== subjectType) {
+    throw new Error(`ce-type ${JSON.stringify(type)} does not match the subject's type "${subjectType}"`);
+  }
+  const contentType = header("content-type");
+  let data: unknown;
+  try {
+    data = decodeBody(body, contentType);
+  } catch (error) {
+    throw new Error(`the body is not valid ${contentType ?? JSON_TYPE}: ${String(error)}`);
+  }
+  const envelope: { -readonly [K in keyof Envelope]: Envelope[K] } = {
+    specversion: "1.0",
+    id,
+    type,
+    source,
+    time: header("ce-time") || new Date().toISOString(),
+    data,
+  };
+  if (contentType) envelope.datacontenttype = contentType;
+  const correlationid = header("ce-correlationid");
+  if (correlationid) envelope.correlationid = correlationid;
+  const traceparent = header("ce-traceparent");
+  if (traceparent) envelope.traceparent = traceparent;
+  return envelope;
+}
+
+/** The header lookup of a frame whose shape is not trusted yet. */
+export function recordHeaders(frame: unknown): (name: string) => string | undefined {
+  const headers = (frame as { headers?: unknown } | null)?.headers;
+  if (typeof headers !== "object" || headers === null) return () => undefined;
+  return (name) => {
+    const value = (headers as Record<string, unknown>)[name];
+    return typeof value === "string" ? value : undefined;
+  };
+}
+
+/** Error data that crosses the wire in a failed reply. */
+export interface WireError {
+  readonly name: string;
+  readonly message: string;
+}
+
+export function toWireError(error: unknown): WireError {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: "Error", message: String(error) };
+}
+
+/** Rebuilds a responder's error on the requesting side, with the same name and message. */
+export function fromWireError(error: WireError, eventType: string): Error {
+  const rebuilt = new Error(error.message, { cause: { remote: true, eventType } });
+  rebuilt.name = error.name;
+  return rebuilt;
+}

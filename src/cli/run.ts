@@ -1,0 +1,94 @@
+/** `agent-bus run`: the host as a program, until SIGINT or SIGTERM. */
+import { relative, resolve } from "node:path";
+import {
+  closeOnSignals,
+  createHost,
+  DEFAULT_DATA_DIR,
+  DEFAULT_PORT,
+  type Host,
+  type HostOptions,
+  PortInUseError,
+} from "../host/index.js";
+import { type OptionSpec, parseOptions, UsageError } from "./args.js";
+import { RUN_USAGE, version } from "./help.js";
+
+const RUN_OPTIONS: OptionSpec = {
+  extensions: "list",
+  "extensions-dir": "string",
+  config: "string",
+  "data-dir": "string",
+  port: "port",
+  help: "flag",
+};
+
+/** The host options a `run` command line asks for; throws UsageError on a bad one. */
+export function runOptions(argv: readonly string[]): HostOptions & { help?: boolean } {
+  const { values, positionals } = parseOptions(argv, RUN_OPTIONS, "run");
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument "${positionals[0]}" (names go after --extensions)`);
+  }
+  const options: HostOptions & { help?: boolean } = { extensions: (values.extensions as string[]) ?? [] };
+  if (values.help === true) options.help = true;
+  if (values["extensions-dir"] !== undefined) options.extensionsDir = values["extensions-dir"] as string;
+  if (values.config !== undefined) options.config = values.config as string;
+  if (values["data-dir"] !== undefined) options.dataDir = values["data-dir"] as string;
+  if (values.port !== undefined) options.port = values.port as number;
+  return options;
+}
+
+/** Starts the host; the default port falls back to a free one, an explicit port does not. */
+async function start(options: HostOptions): Promise<Host> {
+  if (options.port !== undefined) return createHost(options);
+  try {
+    return await createHost({ ...options, port: DEFAULT_PORT });
+  } catch (error) {
+    if (!(error instanceof PortInUseError)) throw error;
+    console.warn(`[host] port ${DEFAULT_PORT} is taken; using a free port instead (choose one with --port)`);
+    return createHost({ ...options, port: 0 });
+  }
+}
+
+function banner(host: Host, dataDir: string): string {
+  const { loaded, failed } = host.extensions;
+  const routes = host.http.routes();
+  const width = Math.max(...routes.map((r) => r.path.length));
+  const lines = [
+    `agent-bus ${version()}: ${loaded.length} extension(s) on the in-memory bus: ${loaded.map((e) => e.name).join(", ") || "none"}`,
+  ];
+  if (failed.length > 0) lines.push(`  not loaded: ${failed.map((e) => `${e.name} (${e.kind})`).join(", ")}`);
+  for (const route of routes) {
+    const what = route.owner === "host" ? "extensions and routes" : route.owner;
+    lines.push(`  ${route.method} ${host.url}${route.path.padEnd(width)}  ${what}`);
+  }
+  lines.push(`  data in ${relative(process.cwd(), dataDir) || "."}/ · Ctrl+C to stop`);
+  return lines.join("\n");
+}
+
+/** Runs the host until a signal; resolves with an exit code only when it could not start. */
+export async function runCommand(argv: readonly string[]): Promise<number | "running"> {
+  const options = runOptions(argv);
+  if (options.help) {
+    console.log(RUN_USAGE);
+    return 0;
+  }
+  if (options.extensions?.length === 0 && options.config === undefined) {
+    console.warn("[host] no extensions given: try --extensions agent_bus agent_learning demo");
+  }
+  let host: Host;
+  try {
+    host = await start(options);
+  } catch (error) {
+    if (error instanceof PortInUseError) {
+      console.error(error.message);
+      return 1;
+    }
+    // A bad config file or option value is a usage error: the message says which.
+    if (error instanceof TypeError || (error instanceof Error && error.message.startsWith("[host] Co"))) {
+      throw new UsageError(error.message.replace(/^\[host\] /u, ""));
+    }
+    throw error;
+  }
+  closeOnSignals(host);
+  console.log(banner(host, resolve(options.dataDir ?? DEFAULT_DATA_DIR)));
+  return "running";
+}

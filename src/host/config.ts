@@ -1,0 +1,74 @@
+/** The config file: default extensions and `<extension>-<param>` overrides, as the original settings file. */
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import type { ExtensionParams, HostConfig, Logger } from "./types.js";
+
+/** Reads a YAML or JSON config file (JSON is YAML); throws a one-line error naming the file. */
+export function readConfigFile(path: string): HostConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new Error(`[host] Cannot read config file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  let parsed: unknown;
+  try {
+    parsed = parse(text);
+  } catch (error) {
+    throw new Error(`[host] Config file ${path} is not valid YAML or JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return checkConfig(parsed ?? {}, path);
+}
+
+/** Checks a config object's shape; throws a TypeError naming what is wrong. */
+export function checkConfig(config: unknown, where = "config"): HostConfig {
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw new TypeError(`[host] ${where} must be a mapping of settings, got ${JSON.stringify(config)}`);
+  }
+  const defaults = (config as HostConfig).default_extensions;
+  if (
+    defaults !== undefined &&
+    (!Array.isArray(defaults) || defaults.some((name) => typeof name !== "string"))
+  ) {
+    throw new TypeError(
+      `[host] ${where}: default_extensions must be a list of names, got ${JSON.stringify(defaults)}`,
+    );
+  }
+  return config as HostConfig;
+}
+
+/** The names given first, then the config's defaults, each name once. */
+export function extensionOrder(explicit: readonly string[], config: HostConfig): string[] {
+  return [...new Set([...explicit, ...(config.default_extensions ?? [])])];
+}
+
+/**
+ * The script's params with the config's `<name>-<param>` values applied. As in the original
+ * host, only params the script declares are overridden; a value of another type is refused.
+ */
+export function resolveParams(
+  name: string,
+  declared: ExtensionParams | undefined,
+  config: HostConfig,
+  log: Logger,
+): ExtensionParams {
+  const params: ExtensionParams = { ...declared };
+  const prefix = `${name}-`;
+  for (const [key, value] of Object.entries(config)) {
+    if (!key.startsWith(prefix)) continue;
+    const param = key.slice(prefix.length);
+    if (!Object.hasOwn(params, param)) {
+      log.warn(`config key "${key}" ignored: ${name} has no param "${param}"`);
+      continue;
+    }
+    const current = params[param];
+    if (current !== null && current !== undefined && typeof current !== typeof value) {
+      log.warn(`config key "${key}" ignored: expected a ${typeof current}, got ${JSON.stringify(value)}`);
+      continue;
+    }
+    params[param] = value;
+  }
+  return params;
+}

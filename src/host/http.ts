@@ -1,0 +1,145 @@
+/** The host's small HTTP server on 127.0.0.1 and the route table extensions add to. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+
+/** The default port of `agent-bus run`. */
+export const DEFAULT_PORT = 4319;
+
+/**
+ * Handles one request. A returned value other than undefined is sent as JSON (status 200);
+ * a handler that writes the response itself returns nothing.
+ */
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => unknown;
+
+/** One registered route. */
+export interface RouteInfo {
+  readonly method: string;
+  readonly path: string;
+  /** Who registered it: an extension name, or "host". */
+  readonly owner: string;
+}
+
+/** The route table of the host's HTTP server. */
+export interface HttpRoutes {
+  /**
+   * Adds a route matched on method and exact path.
+   * @returns a function removing it.
+   * @example
+   * ctx.http.route("GET", "/learning/progress", () => state);
+   */
+  route(method: string, path: string, handler: RouteHandler): () => void;
+  /** The registered routes, in registration order. */
+  routes(): RouteInfo[];
+}
+
+interface Entry extends RouteInfo {
+  readonly handler: RouteHandler;
+}
+
+/** A port that was asked for and is taken. */
+export class PortInUseError extends Error {
+  override name = "PortInUseError";
+  readonly port: number;
+  constructor(port: number, options?: { cause?: unknown }) {
+    super(
+      `[host] Port ${port} on 127.0.0.1 is already in use: pass another --port, or --port 0 for any free one`,
+      options,
+    );
+    this.port = port;
+  }
+}
+
+/** The route table; `scoped(owner)` hands each extension a view that records it as owner. */
+export class RouteTable {
+  private readonly entries = new Map<string, Entry>();
+
+  scoped(owner: string): HttpRoutes {
+    return {
+      route: (method, path, handler) => this.add(owner, method, path, handler),
+      routes: () => this.list(),
+    };
+  }
+
+  /** Removes every route an owner registered. */
+  removeOwner(owner: string): void {
+    for (const [key, entry] of this.entries) if (entry.owner === owner) this.entries.delete(key);
+  }
+
+  list(): RouteInfo[] {
+    return [...this.entries.values()].map(({ method, path, owner }) => ({ method, path, owner }));
+  }
+
+  find(method: string, path: string): Entry | "wrong-method" | undefined {
+    const entry = this.entries.get(`${method} ${path}`);
+    if (entry !== undefined) return entry;
+    for (const other of this.entries.values()) if (other.path === path) return "wrong-method";
+    return undefined;
+  }
+
+  private add(owner: string, method: string, path: string, handler: RouteHandler): () => void {
+    if (typeof method !== "string" || !/^[A-Z]+$/u.test(method.toUpperCase())) {
+      throw new TypeError(`method must be an HTTP method name, got ${JSON.stringify(method)}`);
+    }
+    if (typeof path !== "string" || !path.startsWith("/")) {
+      throw new TypeError(`path must start with "/", got ${JSON.stringify(path)}`);
+    }
+    if (typeof handler !== "function")
+      throw new TypeError(`handler must be a function, got ${typeof handler}`);
+    const key = `${method.toUpperCase()} ${path}`;
+    if (this.entries.has(key)) throw new TypeError(`route ${key} is already registered`);
+    const entry: Entry = { method: method.toUpperCase(), path, owner, handler };
+    this.entries.set(key, entry);
+    return () => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    };
+  }
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  if (response.headersSent) {
+    response.end();
+    return;
+  }
+  const text = JSON.stringify(body, null, 2);
+  response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+  response.end(`${text}\n`);
+}
+
+async function handle(table: RouteTable, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? "/", "http://127.0.0.1");
+  const found = table.find(request.method ?? "GET", url.pathname);
+  if (found === undefined) return sendJson(response, 404, { error: `no route for ${url.pathname}` });
+  if (found === "wrong-method") {
+    return sendJson(response, 405, { error: `${request.method} not allowed on ${url.pathname}` });
+  }
+  try {
+    const result = await found.handler(request, response, url);
+    if (!response.writableEnded) {
+      if (result === undefined) response.end();
+      else sendJson(response, 200, result);
+    }
+  } catch (error) {
+    sendJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/** Starts the server on 127.0.0.1; rejects with PortInUseError when the port is taken. */
+export async function startHttpServer(table: RouteTable, port: number): Promise<Server> {
+  const server = createServer((request, response) => {
+    void handle(table, request, response);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      reject(error.code === "EADDRINUSE" ? new PortInUseError(port, { cause: error }) : error);
+    });
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  return server;
+}
+
+/** Stops accepting, ends idle keep-alive connections, and resolves once the server is closed. */
+export function stopHttpServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -48,6 +48,12 @@ async function start(options: HostOptions): Promise<Host> {
   }
 }
 
+/** A path relative to the working directory when it is inside it, else absolute. */
+function displayPath(path: string): string {
+  const relativePath = relative(process.cwd(), path);
+  return relativePath === "" || relativePath.startsWith("..") ? path : `./${relativePath}`;
+}
+
 function banner(host: Host, dataDir: string): string {
   const { loaded, failed } = host.extensions;
   const routes = host.http.routes();
@@ -60,7 +66,7 @@ function banner(host: Host, dataDir: string): string {
     const what = route.owner === "host" ? "extensions and routes" : route.owner;
     lines.push(`  ${route.method} ${host.url}${route.path.padEnd(width)}  ${what}`);
   }
-  lines.push(`  data in ${relative(process.cwd(), dataDir) || "."}/ · Ctrl+C to stop`);
+  lines.push(`  data in ${displayPath(dataDir)} · Ctrl+C to stop`);
   return lines.join("\n");
 }
 

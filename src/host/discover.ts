@@ -8,7 +8,7 @@ import type { ExtensionLocation, ExtensionSource } from "./types.js";
 export const SCRIPT_NAMES = ["script.ts", "script.js", "script.mjs"] as const;
 
 /** The package's `extensions/` folder (the same from `src/host/` and `dist/host/`). */
-export const BUNDLED_EXTENSIONS_DIR = fileURLToPath(new URL("../../extensions/", import.meta.url));
+export const BUNDLED_EXTENSIONS_DIR = resolve(fileURLToPath(new URL("../../extensions/", import.meta.url)));
 
 /** The user's extensions folder: the given one, or `./extensions` under the working directory. */
 export function userExtensionsDir(extensionsDir?: string): string {
@@ -26,10 +26,12 @@ function scriptIn(folder: string): string | undefined {
 /** The folders searched for extensions, user first. */
 export function searchedFolders(extensionsDir?: string): { folder: string; source: ExtensionSource }[] {
   const user = userExtensionsDir(extensionsDir);
-  const folders: { folder: string; source: ExtensionSource }[] = [{ folder: user, source: "user" }];
-  if (user !== resolve(BUNDLED_EXTENSIONS_DIR))
-    folders.push({ folder: BUNDLED_EXTENSIONS_DIR, source: "bundled" });
-  return folders;
+  // Run from the package's own folder, ./extensions is the bundled folder: nothing shadows.
+  if (user === BUNDLED_EXTENSIONS_DIR) return [{ folder: user, source: "bundled" }];
+  return [
+    { folder: user, source: "user" },
+    { folder: BUNDLED_EXTENSIONS_DIR, source: "bundled" },
+  ];
 }
 
 /** Where an extension's script is: the user's folder shadows the bundled one; undefined when none has it. */

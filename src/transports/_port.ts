@@ -1,0 +1,213 @@
+/**
+ * The worker transport's protocol over a message port: a client side that proxies HubLink
+ * calls to the hub in the main thread, and a bridge there that serves one port from the hub.
+ * Ports keep message order, so per-publisher order holds end to end.
+ */
+import { NoResponderError } from "../errors.js";
+import type { WireError } from "./_codec.js";
+import type { HubAnswer, HubDelivery, HubLink, HubReply } from "./_hub.js";
+
+/** A Worker, a worker's `parentPort`, a MessagePort (Node or web), or anything alike. */
+export interface PortLike {
+  postMessage(message: unknown): void;
+  on?(event: "message", listener: (message: unknown) => void): unknown;
+  off?(event: "message", listener: (message: unknown) => void): unknown;
+  addEventListener?(type: "message", listener: (event: { data: unknown }) => void): void;
+  removeEventListener?(type: "message", listener: (event: { data: unknown }) => void): void;
+  start?(): void;
+}
+
+/** One message of the protocol; `t` tells its kind. */
+type Message = { t: string; id?: number } & Record<string, unknown>;
+
+/** Listens to a port; returns the removal. */
+export function listen(port: PortLike, handler: (message: Message) => void): () => void {
+  const onMessage = (message: unknown) => {
+    if (typeof message === "object" && message !== null && typeof (message as Message).t === "string")
+      handler(message as Message);
+  };
+  if (typeof port.on === "function") {
+    port.on("message", onMessage);
+    return () => port.off?.("message", onMessage);
+  }
+  const onEvent = (event: { data: unknown }) => onMessage(event.data);
+  port.addEventListener?.("message", onEvent);
+  port.start?.();
+  return () => port.removeEventListener?.("message", onEvent);
+}
+
+function replyError(error: unknown): WireError {
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: "Error", message: String(error) };
+}
+
+/** Serves one port from the hub; returns the detach, which drops the port's subscriptions. */
+export function bridge(hub: HubLink, port: PortLike): () => void {
+  const owned = new Map<number, () => void>();
+  const asks = new Map<number, (reply: HubReply) => void>();
+  let nextAsk = 0;
+  const post = (message: Message) => port.postMessage(message);
+  const answerer =
+    (id: number): HubAnswer =>
+    (frame) =>
+      new Promise((resolve) => {
+        asks.set(++nextAsk, resolve);
+        post({ t: "ask", id: nextAsk, responder: id, frame });
+      });
+  const handlers: Record<string, (m: Message) => void> = {
+    hello: () => post({ t: "welcome" }),
+    pub: (m) => hub.publish(m.ns as string, m.type as string, m.frame),
+    sub: (m) => {
+      const delivery: HubDelivery = (type, frame) => post({ t: "msg", id: m.id, type, frame });
+      owned.set(
+        m.id as number,
+        hub.subscribe(m.ns as string, m.pattern as string, m.group as string | undefined, delivery),
+      );
+    },
+    resp: (m) =>
+      owned.set(m.id as number, hub.respond(m.ns as string, m.type as string, answerer(m.id as number))),
+    unsub: (m) => {
+      owned.get(m.id as number)?.();
+      owned.delete(m.id as number);
+    },
+    answer: (m) => {
+      asks.get(m.id as number)?.(m.reply as HubReply);
+      asks.delete(m.id as number);
+    },
+    req: (m) => {
+      hub.request(m.ns as string, m.type as string, m.frame).then(
+        (reply) => post({ t: "reply", id: m.id, reply }),
+        (error: unknown) => post({ t: "reply", id: m.id, reply: { ok: false, error: replyError(error) } }),
+      );
+    },
+    flush: (m) => {
+      hub.flush().then(
+        () => post({ t: "flushed", id: m.id }),
+        () => post({ t: "flushed", id: m.id }),
+      );
+    },
+  };
+  const stop = listen(port, (m) => handlers[m.t]?.(m));
+  return () => {
+    stop();
+    for (const off of owned.values()) off();
+    owned.clear();
+    for (const resolve of asks.values())
+      resolve({ ok: false, error: { name: "TransportError", message: "the worker port was detached" } });
+    asks.clear();
+  };
+}
+
+/** The client side: HubLink calls become messages to the hub at the other end of the port. */
+export class PortLink implements HubLink {
+  private nextId = 0;
+  private readonly deliveries = new Map<number, HubDelivery>();
+  private readonly answers = new Map<number, HubAnswer>();
+  private readonly waiting = new Map<number, (message: Message) => void>();
+  private stop: (() => void) | undefined;
+  private welcomed: (() => void) | undefined;
+
+  constructor(private readonly port: PortLike) {}
+
+  /** Says hello until the hub answers: the main thread may attach the port a little later. */
+  open(timeout: number): Promise<void> {
+    this.stop ??= listen(this.port, (m) => this.receive(m));
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const hello = setInterval(() => {
+        if (Date.now() - started > timeout) {
+          clearInterval(hello);
+          reject(
+            new Error(
+              `no hub answered on the port within ${timeout} ms: is workerTransport() set up on the other side?`,
+            ),
+          );
+        } else this.port.postMessage({ t: "hello" });
+      }, 50);
+      this.welcomed = () => {
+        clearInterval(hello);
+        resolve();
+      };
+      this.port.postMessage({ t: "hello" });
+    });
+  }
+
+  close(): void {
+    this.stop?.();
+    this.stop = undefined;
+  }
+
+  publish(namespace: string, eventType: string, frame: unknown): void {
+    this.port.postMessage({ t: "pub", ns: namespace, type: eventType, frame });
+  }
+
+  subscribe(
+    namespace: string,
+    pattern: string,
+    group: string | undefined,
+    delivery: HubDelivery,
+  ): () => void {
+    const id = ++this.nextId;
+    this.deliveries.set(id, delivery);
+    this.port.postMessage({ t: "sub", id, ns: namespace, pattern, group });
+    return () => this.drop(id);
+  }
+
+  respond(namespace: string, eventType: string, answer: HubAnswer): () => void {
+    const id = ++this.nextId;
+    this.answers.set(id, answer);
+    this.port.postMessage({ t: "resp", id, ns: namespace, type: eventType });
+    return () => this.drop(id);
+  }
+
+  request(namespace: string, eventType: string, frame: unknown): Promise<HubReply> {
+    return this.call({ t: "req", ns: namespace, type: eventType, frame }).then((m) => {
+      const reply = m.reply as HubReply;
+      if (!reply.ok && reply.error.name === "NoResponderError") throw new NoResponderError(eventType);
+      return reply;
+    });
+  }
+
+  async flush(): Promise<void> {
+    await this.call({ t: "flush" });
+  }
+
+  private call(message: Message): Promise<Message> {
+    const id = ++this.nextId;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.port.postMessage({ ...message, id });
+    });
+  }
+
+  private drop(id: number): void {
+    this.deliveries.delete(id);
+    this.answers.delete(id);
+    this.port.postMessage({ t: "unsub", id });
+  }
+
+  private receive(m: Message): void {
+    const id = m.id as number;
+    if (m.t === "welcome") this.welcomed?.();
+    else if (m.t === "msg") this.deliveries.get(id)?.(m.type as string, m.frame);
+    else if (m.t === "ask") this.ask(id, m.responder as number, m.frame);
+    else if (m.t === "reply" || m.t === "flushed") {
+      this.waiting.get(id)?.(m);
+      this.waiting.delete(id);
+    }
+  }
+
+  private ask(id: number, responder: number, frame: unknown): void {
+    const answer = this.answers.get(responder);
+    const reply: Promise<HubReply> =
+      answer === undefined
+        ? Promise.resolve({ ok: false, error: { name: "NoResponderError", message: "the responder left" } })
+        : answer(frame);
+    reply.then(
+      (value) => this.port.postMessage({ t: "answer", id, reply: value }),
+      (error: unknown) =>
+        this.port.postMessage({ t: "answer", id, reply: { ok: false, error: replyError(error) } }),
+    );
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The timer loop: process.hrtime.bigint around batches of operations, so that reading the clock
+ * costs nothing next to the work. Batch size is calibrated after the warm-up, on optimised code.
+ */
+
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+function calibrate(op, targetMs) {
+  let batch = 1;
+  for (;;) {
+    const start = nowMs();
+    for (let i = 0; i < batch; i++) op();
+    if (nowMs() - start >= targetMs || batch >= 1 << 24) return batch;
+    batch *= 2;
+  }
+}
+
+/** Ops per second of a synchronous operation, one number per sample. */
+export function measureSync(op, { warmupMs, samples, sampleMs }) {
+  let batch = calibrate(op, Math.min(1, sampleMs / 20));
+  const warmupEnd = nowMs() + warmupMs;
+  while (nowMs() < warmupEnd) for (let i = 0; i < batch; i++) op();
+  batch = calibrate(op, Math.min(1, sampleMs / 20));
+  const results = [];
+  for (let s = 0; s < samples; s++) {
+    let count = 0;
+    const start = nowMs();
+    let elapsed;
+    do {
+      for (let i = 0; i < batch; i++) op();
+      count += batch;
+      elapsed = nowMs() - start;
+    } while (elapsed < sampleMs);
+    results.push((count * 1000) / elapsed);
+  }
+  return results;
+}
+
+async function calibrateAsync(op, targetMs) {
+  let batch = 1;
+  for (;;) {
+    const start = nowMs();
+    for (let i = 0; i < batch; i++) await op();
+    if (nowMs() - start >= targetMs || batch >= 1 << 24) return batch;
+    batch *= 2;
+  }
+}
+
+/** Ops per second of an operation returning a promise, awaited one after the other. */
+export async function measureAsync(op, { warmupMs, samples, sampleMs }) {
+  let batch = await calibrateAsync(op, Math.min(1, sampleMs / 20));
+  const warmupEnd = nowMs() + warmupMs;
+  while (nowMs() < warmupEnd) for (let i = 0; i < batch; i++) await op();
+  batch = await calibrateAsync(op, Math.min(1, sampleMs / 20));
+  const results = [];
+  for (let s = 0; s < samples; s++) {
+    let count = 0;
+    const start = nowMs();
+    let elapsed;
+    do {
+      for (let i = 0; i < batch; i++) await op();
+      count += batch;
+      elapsed = nowMs() - start;
+    } while (elapsed < sampleMs);
+    results.push((count * 1000) / elapsed);
+  }
+  return results;
+}
+
+/** Milliseconds of one run of a whole task, per sample, after one warm-up run unless told not to. */
+export function timeRuns(task, { samples, warmup = true }) {
+  if (warmup) task();
+  const results = [];
+  for (let s = 0; s < samples; s++) {
+    const start = nowMs();
+    task();
+    results.push(nowMs() - start);
+  }
+  return results;
+}

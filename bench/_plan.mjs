@@ -1,0 +1,60 @@
+/** Which cases a run holds and how long each one measures: the full run and the smoke run. */
+
+import { adapters, libraryIds } from "./_adapters.mjs";
+import { scenarios } from "./_scenarios.mjs";
+
+export const MODES = {
+  full: {
+    rounds: 3,
+    timing: { warmupMs: 250, samples: 5, sampleMs: 100 },
+    memory: { count: 100_000, samples: 3 },
+    churnSizes: [10_000, 50_000, 100_000],
+    typeCounts: [1, 10, 100, 1_000, 10_000, 100_000],
+  },
+  smoke: {
+    rounds: 1,
+    timing: { warmupMs: 2, samples: 2, sampleMs: 3 },
+    memory: { count: 2_000, samples: 1 },
+    churnSizes: [500, 1_000],
+    typeCounts: [1, 100],
+  },
+};
+
+const SCALE_LIBS = ["plain-loop", "agent-bus", "node-events", "eventemitter3", "nanoevents", "tseep"];
+const CHURN_MODES = ["handle-fifo", "handle-lifo", "callback-fifo", "callback-lifo"];
+
+/** Every case of a run: { lib, case, section, node flags, timing }. */
+export function planCases(mode) {
+  const plan = MODES[mode];
+  const cases = [];
+  for (const [id, scenario] of Object.entries(scenarios)) {
+    for (const lib of libraryIds) {
+      if (scenario.applies(adapters[lib], lib))
+        cases.push({ lib, case: id, section: "speed", timing: plan.timing });
+    }
+  }
+  for (const variant of ["memory-1type", "memory-1k-types"]) {
+    for (const lib of libraryIds) {
+      cases.push({
+        lib,
+        case: `${variant}@${plan.memory.count}`,
+        section: "memory",
+        flags: ["--expose-gc"],
+        timing: { samples: plan.memory.samples },
+      });
+    }
+  }
+  for (const churn of CHURN_MODES) {
+    for (const n of plan.churnSizes) {
+      // Removing the newest by callback walks the list: quadratic, so one run, no warm-up.
+      const slow = churn === "callback-lifo" && n > 10_000;
+      const timing = slow ? { samples: 1, warmupMs: 0 } : { samples: 5, warmupMs: 1 };
+      cases.push({ lib: "agent-bus", case: `churn-${churn}@${n}`, section: "churn", timing, once: slow });
+    }
+  }
+  for (const n of plan.typeCounts) {
+    for (const lib of SCALE_LIBS)
+      cases.push({ lib, case: `types@${n}`, section: "types", timing: plan.timing });
+  }
+  return cases;
+}

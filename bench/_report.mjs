@@ -1,0 +1,265 @@
+/** Turns the raw samples of a run into the report: JSON first, markdown from the JSON. */
+
+import { cpus } from "node:os";
+import { adapters, libraryIds } from "./_adapters.mjs";
+import { patternSet, scenarios } from "./_scenarios.mjs";
+import { formatCount, summarize } from "./_stats.mjs";
+
+const PEERS = libraryIds.filter((id) => !adapters[id].baseline && id !== "agent-bus");
+
+function collect(slot) {
+  const samples = slot.runs.flatMap((run) => run.samples);
+  if (samples.length === 0) return { error: slot.errors[0] ?? "no samples" };
+  const perProcess = slot.runs.map((run) => summarize(run.samples).median);
+  return { ...summarize(samples), perProcess, note: slot.runs[0]?.note, errors: slot.errors.length };
+}
+
+function speedSection(bySection) {
+  return Object.entries(scenarios).map(([id, scenario]) => {
+    const results = {};
+    for (const slot of bySection.speed.filter((s) => s.case === id)) results[slot.lib] = collect(slot);
+    const loop = results["plain-loop"]?.median;
+    for (const result of Object.values(results)) {
+      if (loop && result.median) result.ratio = result.median / loop;
+    }
+    return { id, title: scenario.title, feature: scenario.feature === true, results };
+  });
+}
+
+function sizedSection(slots) {
+  const rows = {};
+  for (const slot of slots) {
+    const [name, size] = slot.case.split("@");
+    rows[name] ??= {};
+    rows[name][slot.lib] ??= {};
+    rows[name][slot.lib][size] = collect(slot);
+  }
+  return rows;
+}
+
+function checkTargets(speed, churn) {
+  const byId = Object.fromEntries(speed.map((row) => [row.id, row.results]));
+  const targets = [];
+  const behind = [];
+  for (const row of speed.filter((r) => !r.feature)) {
+    const own = row.results["agent-bus"]?.median;
+    if (own === undefined) continue;
+    for (const peer of PEERS) {
+      const theirs = row.results[peer]?.median;
+      if (theirs !== undefined && theirs > own)
+        behind.push(`${row.id}: ${adapters[peer].label} ${(theirs / own).toFixed(2)}x`);
+    }
+  }
+  targets.push({
+    target: "agent-bus at or above every peer in every scenario",
+    met: behind.length === 0,
+    detail: behind.length === 0 ? "no peer faster" : `faster peers: ${behind.join("; ")}`,
+  });
+  const types = byId["types-64"];
+  if (types?.["agent-bus"] && types["try-catch-loop"]) {
+    const ratio = types["agent-bus"].median / types["try-catch-loop"].median;
+    targets.push({
+      target: "64 types: agent-bus ≥ 0.85x the try/catch loop",
+      met: ratio >= 0.85,
+      detail: `${ratio.toFixed(2)}x`,
+    });
+  }
+  const patterns = byId["patterns-10k"]?.["agent-bus"];
+  if (patterns && types?.["agent-bus"]) {
+    const slowdown = types["agent-bus"].median / patterns.median;
+    targets.push({
+      target: "publish with 10,000 patterns present ≤ 2x the cost with none (types-64 vs patterns-10k)",
+      met: slowdown <= 2,
+      detail: `${slowdown.toFixed(2)}x the cost`,
+    });
+  }
+  const plain = byId["publish-3"]?.["agent-bus"];
+  for (const id of ["options-3", "groups-3", "responder-3", "envelope-3"]) {
+    const row = byId[id]?.["agent-bus"];
+    if (!row || !plain) continue;
+    const cost = plain.median / row.median - 1;
+    const noise = Math.max(plain.spread, row.spread) / 100;
+    const isEnvelope = id === "envelope-3";
+    targets.push({
+      target: isEnvelope
+        ? "envelope cost when listeners take (data, envelope) — shown, not a target"
+        : `unused feature costs nothing measurable: ${scenarios[id].title}`,
+      met: isEnvelope ? null : Math.abs(cost) <= Math.max(0.05, noise),
+      detail: `${cost >= 0 ? "+" : ""}${(cost * 100).toFixed(1)}% time per publish vs publish-3 (spread ±${(noise * 100).toFixed(1)}%)`,
+    });
+  }
+  for (const [mode, sizes] of Object.entries(churn)) {
+    const bus = sizes["agent-bus"];
+    const keys = Object.keys(bus ?? {})
+      .map(Number)
+      .sort((a, b) => a - b);
+    if (keys.length < 2) continue;
+    const small = bus[keys[0]].median;
+    const large = bus[keys[keys.length - 1]].median;
+    const growth = large / small;
+    const linear = keys[keys.length - 1] / keys[0];
+    targets.push({
+      target: `${mode}: subscribe+unsubscribe n grows linearly (n=${keys[0]} → ${keys[keys.length - 1]})`,
+      met: growth <= linear * 2,
+      detail: `time grew ${growth.toFixed(1)}x for ${linear}x n (quadratic would be ${linear * linear}x)`,
+    });
+  }
+  return targets;
+}
+
+export function buildReport(results, { mode, rounds, timing, seconds }) {
+  const bySection = { speed: [], memory: [], churn: [], types: [] };
+  for (const slot of results) bySection[slot.section].push(slot);
+  const speed = speedSection(bySection);
+  const churn = sizedSection(bySection.churn);
+  return {
+    environment: {
+      date: new Date().toISOString(),
+      node: process.version,
+      v8: process.versions.v8,
+      cpu: cpus()[0]?.model ?? "unknown",
+      cores: cpus().length,
+      platform: `${process.platform}-${process.arch}`,
+      mode,
+      rounds,
+      timing,
+      seconds,
+      patternsSample: patternSet(16),
+    },
+    speed,
+    memory: sizedSection(bySection.memory),
+    churn,
+    types: sizedSection(bySection.types),
+    targets: checkTargets(speed, churn),
+    failures: results
+      .filter((slot) => slot.errors.length > 0)
+      .map((slot) => ({ lib: slot.lib, case: slot.case, error: slot.errors[0] })),
+  };
+}
+
+const label = (lib) => adapters[lib]?.label ?? lib;
+const row = (cells) => `| ${cells.join(" | ")} |`;
+
+function speedTables(speed) {
+  const header = row(["scenario", ...libraryIds.map(label)]);
+  const rule = row(["---", ...libraryIds.map(() => "---:")]);
+  const opsRows = speed.map((r) =>
+    row([
+      r.title,
+      ...libraryIds.map((lib) => {
+        const x = r.results[lib];
+        if (x === undefined) return "—";
+        if (x.error) return "error";
+        return `${formatCount(x.median)} ±${x.spread.toFixed(0)}%`;
+      }),
+    ]),
+  );
+  const ratioRows = speed.map((r) =>
+    row([
+      r.title,
+      ...libraryIds.map((lib) => {
+        const x = r.results[lib];
+        if (x?.ratio === undefined) return "—";
+        const text = x.ratio.toFixed(2);
+        return lib === "agent-bus" ? `**${text}**` : text;
+      }),
+    ]),
+  );
+  return [
+    "### Ratio to the plain loop (higher is better)",
+    "",
+    header,
+    rule,
+    ...ratioRows,
+    "",
+    "### Operations per second (median ± interquartile range)",
+    "",
+    header,
+    rule,
+    ...opsRows,
+  ];
+}
+
+/** One table: a row per (case, library), a column per size; `extra` adds a last column. */
+function sizedTable(rows, { sizesLabel, format, extra }) {
+  const entries = Object.entries(rows);
+  const sizes = [
+    ...new Set(entries.flatMap(([, libs]) => Object.values(libs).flatMap((bySize) => Object.keys(bySize)))),
+  ].sort((a, b) => a - b);
+  const out = [
+    row([
+      "case",
+      sizesLabel,
+      ...sizes.map((s) => Number(s).toLocaleString("en-US")),
+      ...(extra ? [extra.label] : []),
+    ]),
+    row(["---", "---", ...sizes.map(() => "---:"), ...(extra ? ["---:"] : [])]),
+  ];
+  for (const [name, libs] of entries) {
+    for (const lib of libraryIds.filter((id) => libs[id] !== undefined)) {
+      const bySize = libs[lib];
+      const cells = sizes.map((s) => (bySize[s]?.median === undefined ? "—" : format(bySize[s], Number(s))));
+      out.push(row([name, label(lib), ...cells, ...(extra ? [extra.format(bySize, sizes)] : [])]));
+    }
+  }
+  return [...out, ""];
+}
+
+function growth(bySize, sizes) {
+  const present = sizes.filter((s) => bySize[s]?.median !== undefined);
+  if (present.length < 2) return "—";
+  const first = present[0];
+  const last = present[present.length - 1];
+  return `${(bySize[last].median / bySize[first].median).toFixed(1)}x for ${Number(last) / Number(first)}x n`;
+}
+
+export function renderMarkdown(report) {
+  const { environment: env } = report;
+  const lines = [
+    "# agent-bus in-process benchmark",
+    "",
+    `${env.mode} run, ${env.date.slice(0, 10)}: Node ${env.node} (V8 ${env.v8}), ${env.cpu}, ${env.cores} cores, ${env.platform}.`,
+    `Each case in a fresh process, ${env.rounds} round(s); per process ${env.timing.timing.warmupMs} ms warm-up, then ${env.timing.timing.samples} samples of ${env.timing.timing.sampleMs} ms. Median of all samples; ± is the interquartile range. Total ${env.seconds.toFixed(0)} s.`,
+    "Ratios are to the plain loop of the same scenario in the same run (a Map from type to an array, a for loop over it). Generated by `npm run bench` (bench/run.mjs).",
+    "",
+    "## Targets",
+    "",
+    row(["target", "met", "measured"]),
+    row(["---", "---", "---"]),
+    ...report.targets.map((t) => row([t.target, t.met === null ? "—" : t.met ? "yes" : "**no**", t.detail])),
+    "",
+    "## Speed",
+    "",
+    ...speedTables(report.speed),
+    "",
+    "— : not applicable (emittery has no synchronous emit; only agent-bus and EventEmitter2 have patterns; feature rows are agent-bus only). In the pattern rows the baselines publish to the same 64 types without patterns.",
+    `Patterns: 8 match one published type each (agent0.task.*, agent8.task.*, …, agent56.task.*), the rest never match: agent<i>.job.* and worker<i>.> alternating (EventEmitter2: worker<i>.**). First ones: ${env.patternsSample.join(", ")}.`,
+    "",
+    "## Memory per subscription",
+    "",
+    "Heap growth (after two forced GCs) of an emitter holding the subscriptions of distinct pre-built callbacks, divided by their number; unsubscribe handles are dropped.",
+    "",
+    ...sizedTable(report.memory, { sizesLabel: "subscriptions", format: (x) => `${x.median.toFixed(0)} B` }),
+    "## Subscribe then unsubscribe n callbacks on one type (agent-bus)",
+    "",
+    "`handle` removes through the function `subscribe` returned, `callback` through `unsubscribe(type, callback)`; `fifo` removes oldest first, `lifo` newest first. Cells: ms per whole run (ns per subscription).",
+    "",
+    ...sizedTable(report.churn, {
+      sizesLabel: "n",
+      format: (x, n) => `${x.median.toFixed(1)} ms (${((x.median * 1e6) / n).toFixed(0)} ns)`,
+      extra: { label: "time growth", format: growth },
+    }),
+    "## Publish over many types (one listener each, round-robin)",
+    "",
+    "Cells: publishes per second (ns per publish).",
+    "",
+    ...sizedTable(report.types, {
+      sizesLabel: "types",
+      format: (x) => `${formatCount(x.median)} (${(1e9 / x.median).toFixed(0)} ns)`,
+    }),
+  ];
+  if (report.failures.length > 0) {
+    lines.push("## Failures", "", ...report.failures.map((f) => `- ${f.lib} ${f.case}: ${f.error}`), "");
+  }
+  return `${lines.join("\n")}\n`;
+}

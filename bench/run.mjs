@@ -9,7 +9,7 @@
  *   options: --out <dir>  --only <regexp on "lib case">  --rounds <n>
  */
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -108,12 +108,24 @@ async function runAll(cases) {
   return [...results.values()];
 }
 
+/** The commit measured, with "+changes" when src/ differs from it; BENCH_COMMIT outside a checkout. */
+function measuredCommit() {
+  try {
+    const git = (...args) =>
+      execFileSync("git", args, { cwd: here, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--", "../src") ? "+changes" : ""}`;
+  } catch {
+    return process.env.BENCH_COMMIT ?? "unknown";
+  }
+}
+
 const cases = planCases(mode).filter(
   (entry) => only === undefined || only.test(`${entry.lib} ${entry.case}`),
 );
 const started = Date.now();
 const results = await runAll(cases);
 const report = buildReport(results, {
+  commit: measuredCommit(),
   mode,
   rounds,
   timing: MODES[mode],

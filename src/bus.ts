@@ -86,6 +86,21 @@ export interface DeliveryReport {
   readonly failed: number;
 }
 
+/** One callback call, as observers see it. */
+export interface DeliveryRecord {
+  /** The event type that was published. */
+  readonly eventType: string;
+  /** Time the callback took, in milliseconds; until its promise settled for async callbacks. */
+  readonly durationMs: number;
+  /** True when the callback threw or its promise rejected. */
+  readonly failed: boolean;
+  /** What it threw, when it failed. */
+  readonly error?: unknown;
+}
+
+/** Watches every callback call of a bus: for metrics and inspectors, never for delivery itself. */
+export type DeliveryObserver = (record: DeliveryRecord) => void;
+
 /** Options of `once()`. */
 export interface OnceOptions {
   signal?: AbortSignal;
@@ -111,6 +126,7 @@ interface AsyncTally {
 
 const NO_ROUTE: readonly SubscriberList[] = Object.freeze([]);
 const ROUTE_CACHE_LIMIT = 10_000;
+const clock: { now(): number } = globalThis.performance ?? Date;
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for("Symbol.dispose");
 
 function describeError(error: unknown): string {
@@ -143,6 +159,9 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   private readonly onError: ((error: unknown, context: ErrorContext) => void) | undefined;
   private readonly maxListeners: number;
   private readonly maxDepth: number;
+  private readonly observers: DeliveryObserver[] = [];
+  /** No patterns, no transport, no observer: publish may take the one-list loop at once. */
+  private direct = true;
   private seq = 0;
   private depth = 0;
   /** maxDepth normally; 0 while a cycle unwinds, so every nested publish stops at once. */
@@ -175,6 +194,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
             status: options.onStatus,
           });
     this.responders = new Responders(this.remote);
+    this.updateDirect();
   }
 
   /**
@@ -239,7 +259,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   publish(eventType: string, data?: unknown, options?: PublishOptions): void {
     // Hot path: one exact list, no patterns, groups or transport. The list's existence also
     // proves the type valid, so nothing is validated here.
-    if (this.trie.size === 0 && this.remote === undefined) {
+    if (this.direct) {
       const list = this.exact.get(eventType);
       if (list !== undefined && list.groups === null) {
         this.dispatch(list, eventType, data, options, undefined, undefined);
@@ -360,6 +380,26 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     return [...this.exact.keys(), ...this.wildcards.keys()];
   }
 
+  /**
+   * Calls the observer after every callback call, with its duration and outcome; for metrics and
+   * inspectors. A bus with observers takes its general publish path, so keep them for diagnostics.
+   * @returns a function that removes the observer.
+   */
+  addObserver(observer: DeliveryObserver): Unsubscribe {
+    if (typeof observer !== "function")
+      throw new TypeError(`observer must be a function, got ${typeof observer}`);
+    this.observers.push(observer);
+    this.updateDirect();
+    const off = () => {
+      const index = this.observers.indexOf(observer);
+      if (index === -1) return false;
+      this.observers.splice(index, 1);
+      this.updateDirect();
+      return true;
+    };
+    return Object.assign(off, { [disposeSymbol]: off }) as Unsubscribe;
+  }
+
   /** Resolves once the transport is connected; at once for an in-memory bus. */
   ready(): Promise<void> {
     return this.remote?.ready ?? Promise.resolve();
@@ -399,7 +439,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       this.remote.publish(envelope);
     }
     const groupsAreLocal = this.remote === undefined || !this.remote.groups;
-    if (lists.length === 1 && (lists[0] as SubscriberList).groups === null) {
+    if (lists.length === 1 && (lists[0] as SubscriberList).groups === null && this.observers.length === 0) {
       this.dispatch(lists[0] as SubscriberList, eventType, data, options, envelope, tally);
     } else if (lists.length > 0) {
       this.dispatchMany(lists, eventType, data, options, envelope, tally, groupsAreLocal);
@@ -431,18 +471,19 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   ): void {
     if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
     const newest = this.seq;
+    const inline = tally === undefined && this.observers.length === 0;
     this.depth++;
     try {
       for (let s = list.head; s !== undefined; s = s.next) {
         // A subscriber added by a callback of this publish waits for the next one.
         if (s.seq > newest) break;
         if (!s.active) continue;
-        if (s.plain && tally === undefined) {
+        if (s.plain && inline) {
           // Inlined `call` for the common subscriber: one parameter, not once, sync publish.
           try {
             const result = s.callback(data);
             if (result !== undefined && isThenable(result))
-              this.watch(result, s, eventType, data, envelope, tally);
+              this.watch(result, s, eventType, data, envelope, tally, -1);
           } catch (error) {
             if (this.cycleError === undefined || error !== this.cycleError)
               this.fail(error, s, eventType, data, envelope);
@@ -497,6 +538,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     tally: AsyncTally | undefined,
   ): Envelope | undefined {
     if (s.once) this.remove(s);
+    const started = this.observers.length === 0 ? -1 : clock.now();
     try {
       let result: unknown;
       if (s.wantsEnvelope) {
@@ -505,10 +547,15 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       } else {
         result = s.callback(data);
       }
-      if (result !== undefined && isThenable(result)) this.watch(result, s, eventType, data, envelope, tally);
-      else if (tally !== undefined) tally.delivered++;
+      if (result !== undefined && isThenable(result)) {
+        this.watch(result, s, eventType, data, envelope, tally, started);
+        return envelope;
+      }
+      if (tally !== undefined) tally.delivered++;
+      if (started >= 0) this.observe(eventType, started, undefined, false);
     } catch (error) {
       if (tally !== undefined) tally.failed++;
+      if (started >= 0) this.observe(eventType, started, error, true);
       // A cycle's error was reported once where it arose; the unwinding levels stay quiet.
       if (this.cycleError === undefined || error !== this.cycleError)
         this.fail(error, s, eventType, data, envelope);
@@ -523,17 +570,39 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     data: unknown,
     envelope: Envelope | undefined,
     tally: AsyncTally | undefined,
+    started: number,
   ): void {
     const settled = Promise.resolve(result).then(
       () => {
         if (tally !== undefined) tally.delivered++;
+        if (started >= 0) this.observe(eventType, started, undefined, false);
       },
       (error: unknown) => {
         if (tally !== undefined) tally.failed++;
+        if (started >= 0) this.observe(eventType, started, error, true);
         this.fail(error, s, eventType, data, envelope);
       },
     );
     tally?.pending.push(settled);
+  }
+
+  private updateDirect(): void {
+    this.direct = this.trie.size === 0 && this.remote === undefined && this.observers.length === 0;
+  }
+
+  private observe(eventType: string, started: number, error: unknown, failed: boolean): void {
+    const record: DeliveryRecord = failed
+      ? { eventType, durationMs: clock.now() - started, failed, error }
+      : { eventType, durationMs: clock.now() - started, failed };
+    for (const observer of this.observers) {
+      try {
+        observer(record);
+      } catch (observerError) {
+        console.error(
+          `[EventBus] observer threw while watching ${eventType}: ${describeError(observerError)}`,
+        );
+      }
+    }
   }
 
   private leave(): void {
@@ -620,6 +689,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     if (isPattern(pattern)) {
       this.wildcards.set(pattern, list);
       this.trie.set(pattern, list);
+      this.updateDirect();
       this.routes.clear();
     } else {
       this.exact.set(pattern, list);
@@ -647,6 +717,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     } else if (this.wildcards.get(pattern) === list) {
       this.wildcards.delete(pattern);
       this.trie.delete(pattern);
+      this.updateDirect();
       this.routes.clear();
     }
   }

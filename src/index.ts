@@ -10,6 +10,8 @@ import { EventBus } from "./bus.js";
 export { DEFAULT_REQUEST_TIMEOUT } from "./_responders.js";
 export type { EventStream, EventStreamOptions, OverflowPolicy } from "./_stream.js";
 export type {
+  DeliveryObserver,
+  DeliveryRecord,
   DeliveryReport,
   ErrorContext,
   EventBusOptions,

@@ -48,3 +48,45 @@ describe("close", () => {
     expect(() => b.publish("a")).toThrow(/closed/);
   });
 });
+
+describe("addObserver", () => {
+  it("sees every callback call with its duration and outcome, sync and async", async () => {
+    const b = new EventBus({ onError: () => undefined });
+    const records: { eventType: string; failed: boolean; durationMs: number; error?: unknown }[] = [];
+    const off = b.addObserver((record) => records.push(record));
+    b.subscribe("a", (_data: unknown) => undefined);
+    b.subscribe("a", () => {
+      throw new Error("sync");
+    });
+    b.subscribe("b.*", async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    });
+    b.publish("a");
+    b.publish("b.c");
+    await vi.waitFor(() => expect(records).toHaveLength(3));
+    expect(records.map((r) => [r.eventType, r.failed])).toEqual([
+      ["a", false],
+      ["a", true],
+      ["b.c", false],
+    ]);
+    expect(records[1]?.error).toEqual(new Error("sync"));
+    expect(records[2]?.durationMs).toBeGreaterThanOrEqual(4);
+    expect(off()).toBe(true);
+    b.publish("a");
+    expect(records).toHaveLength(3);
+  });
+
+  it("keeps delivering when an observer throws", () => {
+    const printed = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const b = new EventBus();
+    b.addObserver(() => {
+      throw new Error("observer broke");
+    });
+    const callback = vi.fn((_data: unknown) => undefined);
+    b.subscribe("a", callback);
+    b.publish("a");
+    expect(callback).toHaveBeenCalledOnce();
+    expect(printed).toHaveBeenCalledWith("[EventBus] observer threw while watching a: observer broke");
+    printed.mockRestore();
+  });
+});

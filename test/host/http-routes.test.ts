@@ -1,0 +1,99 @@
+import { createServer } from "node:net";
+import { describe, expect, it } from "vitest";
+import { createHost, PortInUseError } from "../../src/host/index.js";
+import { captureConsole, extensionsDir, startHost } from "./helpers.js";
+
+const routesExtension = `
+export function setup(ctx) {
+  ctx.http.route("GET", "/hello", (request, response, url) => ({ hello: url.searchParams.get("name") }));
+  ctx.http.route("POST", "/raw", (request, response) => { response.writeHead(201, { "content-type": "text/plain" }); response.end("made"); });
+  ctx.http.route("GET", "/boom", () => { throw new Error("handler boom"); });
+}
+`;
+
+describe("http server", () => {
+  it("serves extension routes on 127.0.0.1 at a free port when port is 0", async () => {
+    const dir = extensionsDir({ web: routesExtension });
+    const host = await startHost({
+      extensions: ["web"],
+      extensionsDir: dir,
+      port: 0,
+      console: captureConsole().sink,
+    });
+    expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/u);
+    const hello = await fetch(`${host.url}/hello?name=bus`);
+    expect(hello.status).toBe(200);
+    expect(hello.headers.get("content-type")).toMatch(/application\/json/u);
+    expect(await hello.json()).toEqual({ hello: "bus" });
+    const raw = await fetch(`${host.url}/raw`, { method: "POST" });
+    expect([raw.status, await raw.text()]).toEqual([201, "made"]);
+  });
+
+  it("answers 404 for an unknown path, 405 for a wrong method, 500 with the message when a handler throws", async () => {
+    const dir = extensionsDir({ web: routesExtension });
+    const host = await startHost({
+      extensions: ["web"],
+      extensionsDir: dir,
+      port: 0,
+      console: captureConsole().sink,
+    });
+    expect((await fetch(`${host.url}/nothing`)).status).toBe(404);
+    expect((await fetch(`${host.url}/hello`, { method: "DELETE" })).status).toBe(405);
+    const boom = await fetch(`${host.url}/boom`);
+    expect(boom.status).toBe(500);
+    expect(await boom.json()).toEqual({ error: "handler boom" });
+  });
+
+  it("lists extensions and routes at /", async () => {
+    const dir = extensionsDir({ web: routesExtension });
+    const host = await startHost({
+      extensions: ["web", "ghost"],
+      extensionsDir: dir,
+      port: 0,
+      console: captureConsole().sink,
+    });
+    const index = await (await fetch(`${host.url}/`)).json();
+    expect(index.extensions).toEqual([{ name: "web", displayName: "web", source: "user" }]);
+    expect(index.failed).toMatchObject([{ name: "ghost", kind: "not-found" }]);
+    expect(index.routes).toContainEqual({ method: "GET", path: "/hello", owner: "web" });
+  });
+
+  it("serves GET /learning/progress from agent_learning", async () => {
+    const host = await startHost({ extensions: ["agent_learning"], port: 0, console: captureConsole().sink });
+    host.bus.publish("task_completed", { success: true, reaction_time: 30 });
+    const state = await (await fetch(`${host.url}/learning/progress`)).json();
+    // success 1; reaction 1 - 30/60 = 0.5; weights 1 each -> (1 + 0.5 + 1 + 1 + 1) / 5 * 100 = 90
+    expect(state.success_rate).toEqual([1]);
+    expect(state.progress).toBeCloseTo(90, 10);
+  });
+
+  it("refuses a route registered twice, and a path without a leading slash", async () => {
+    const host = await startHost({ console: captureConsole().sink });
+    host.http.route("GET", "/twice", () => 1);
+    expect(() => host.http.route("get", "/twice", () => 2)).toThrow(/already registered/u);
+    expect(() => host.http.route("GET", "relative", () => 2)).toThrow(/must start with "\/"/u);
+  });
+
+  it("rejects with PortInUseError, before loading anything, when the port is taken", async () => {
+    const blocker = createServer();
+    await new Promise<void>((done) => blocker.listen(0, "127.0.0.1", done));
+    const { port } = blocker.address() as { port: number };
+    try {
+      (globalThis as { __loaded?: boolean }).__loaded = false;
+      const dir = extensionsDir({ x: "export function setup() { globalThis.__loaded = true; }" });
+      const attempt = createHost({ extensions: ["x"], extensionsDir: dir, port });
+      await expect(attempt).rejects.toBeInstanceOf(PortInUseError);
+      await expect(attempt).rejects.toThrow(`Port ${port} on 127.0.0.1 is already in use`);
+      expect((globalThis as { __loaded?: boolean }).__loaded).toBe(false);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("stops serving after close", async () => {
+    const host = await startHost({ port: 0, console: captureConsole().sink });
+    const url = host.url;
+    await host.close();
+    await expect(fetch(`${url}/`)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,274 @@
+/**
+ * Durable subscriptions on JetStream: a stream per namespace (created when missing), a durable
+ * consumer per name, ack after the callback succeeded, redelivery up to `maxDeliver`, then a
+ * `bus.deadletter` event carrying the error. Also the acknowledged publisher for `acks: true`.
+ */
+import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { createEnvelope, type Envelope } from "../envelope.js";
+import { TransportError } from "../errors.js";
+import type { RemoteDelivery, RemoteSubscription, TransportContext } from "../transport.js";
+import { decodeFrame, encodeFrame, type WireHeaders } from "./_codec.js";
+import { headerOf, type NatsModules, toHeaders } from "./_nats-wire.js";
+
+/** JetStream options of `natsTransport()`. */
+export interface DurableOptions {
+  /**
+   * Name of the namespace's JetStream stream (subjects `<namespace>.>`).
+   * @default the namespace with dots replaced by "_"
+   */
+  stream: string;
+  /**
+   * Deliveries of one event to a durable subscription before it is dead-lettered.
+   * @default 5
+   */
+  maxDeliver: number;
+  /**
+   * Milliseconds the server waits for an ack before redelivering.
+   * @default 30000
+   */
+  ackWait: number;
+  /**
+   * Publish through JetStream and wait for its ack, resending in order until acknowledged
+   * (the event id is the message id, so resends are dropped as duplicates): nothing published
+   * is lost while the server restarts. Off: core NATS publishes, stored if the stream exists.
+   * @default false
+   */
+  acks: boolean;
+}
+
+interface Jet {
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly AckPolicy: { Explicit: "explicit" };
+  readonly DeliverPolicy: { New: "new" };
+}
+
+interface Pending {
+  readonly subject: string;
+  readonly headers: WireHeaders;
+  readonly body: Uint8Array;
+  readonly id: string;
+}
+
+export class Durable {
+  readonly stream: string;
+  private readonly maxDeliver: number;
+  private readonly ackWait: number;
+  private nc: NatsConnection | undefined;
+  private client: NatsModules | undefined;
+  private context: TransportContext | undefined;
+  private jet: Promise<Jet> | undefined;
+  private readonly consumers = new Set<{ stop(): void }>();
+  private readonly unacked: Pending[] = [];
+  private sending = false;
+
+  constructor(
+    private readonly namespace: string,
+    options: Partial<DurableOptions>,
+  ) {
+    const { maxDeliver = 5, ackWait = 30_000 } = options;
+    if (!Number.isInteger(maxDeliver) || maxDeliver < 1)
+      throw new TypeError(`maxDeliver must be a positive integer, got ${String(maxDeliver)}`);
+    if (!(ackWait > 0))
+      throw new TypeError(`ackWait must be a positive number of milliseconds, got ${String(ackWait)}`);
+    this.stream = options.stream ?? namespace.replaceAll(".", "_");
+    this.maxDeliver = maxDeliver;
+    this.ackWait = ackWait;
+  }
+
+  attach(nc: NatsConnection, client: NatsModules, context: TransportContext): void {
+    this.nc = nc;
+    this.client = client;
+    this.context = context;
+  }
+
+  subscribe(pattern: string, name: string, delivery: RemoteDelivery): RemoteSubscription {
+    let stopped = false;
+    let messages: { stop(): void } | undefined;
+    const run = async () => {
+      const { js } = await this.ensureConsumer(name, pattern);
+      const consumer = await js.consumers.get(this.stream, name);
+      if (stopped) return;
+      const iterator = await consumer.consume({ max_messages: 64 });
+      messages = iterator;
+      this.consumers.add(iterator);
+      for await (const msg of iterator) await this.handle(msg, name, delivery);
+    };
+    run().catch((error: unknown) =>
+      this.context?.log(`durable "${name}" on "${pattern}" stopped: ${String(error)}`),
+    );
+    return {
+      unsubscribe: () => {
+        stopped = true;
+        messages?.stop();
+        if (messages !== undefined) this.consumers.delete(messages);
+      },
+    };
+  }
+
+  /** Queues an acknowledged publish; resends in order until JetStream stored it. */
+  publish(subject: string, headers: WireHeaders, body: Uint8Array, id: string): void {
+    this.unacked.push({ subject, headers, body, id });
+    if (!this.sending) void this.pump();
+  }
+
+  /** Resolves once every acknowledged publish was stored, then stops the consumers. */
+  async close(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (this.unacked.length > 0 && Date.now() < deadline) await sleep(20);
+    for (const consumer of this.consumers) consumer.stop();
+    this.consumers.clear();
+  }
+
+  /** One batch in flight at a time: on any failure the batch is resent from its first event. */
+  private async pump(): Promise<void> {
+    this.sending = true;
+    try {
+      const { js } = await this.jetstream();
+      await this.ensureStream();
+      while (this.unacked.length > 0) {
+        const batch = this.unacked.slice(0, 256);
+        const make = this.modules().headers;
+        const results = await Promise.allSettled(
+          batch.map((p) =>
+            js.publish(p.subject, p.body, {
+              msgID: p.id,
+              headers: toHeaders(make, p.headers),
+              timeout: 2000,
+            }),
+          ),
+        );
+        const stored = results.findIndex((result) => result.status === "rejected");
+        this.unacked.splice(0, stored === -1 ? batch.length : stored);
+        if (stored !== -1) await sleep(250);
+      }
+    } catch (error) {
+      this.context?.log(`acknowledged publishing paused: ${String(error)}`);
+      setTimeout(() => void this.pump(), 500);
+      return;
+    }
+    this.sending = false;
+  }
+
+  private async handle(msg: JsMsg, name: string, delivery: RemoteDelivery): Promise<void> {
+    let envelope: Envelope;
+    try {
+      envelope = decodeFrame(msg.subject.slice(this.namespace.length + 1), headerOf(msg.headers), msg.data);
+    } catch (error) {
+      this.context?.log(
+        `dropped a malformed message on "${msg.subject}" (durable "${name}"): ${(error as Error).message}`,
+      );
+      msg.term("malformed");
+      return;
+    }
+    try {
+      await delivery(envelope);
+      msg.ack();
+    } catch (error) {
+      const deliveries = msg.info.deliveryCount;
+      if (deliveries < this.maxDeliver) return msg.nak(Math.min(100 * 2 ** deliveries, 5000));
+      this.deadLetter(envelope, name, deliveries, error);
+      msg.term("dead-lettered");
+    }
+  }
+
+  /** Publishes `bus.deadletter` with the event, the consumer and the error. */
+  private deadLetter(envelope: Envelope, consumer: string, deliveries: number, error: unknown): void {
+    const data = {
+      consumer,
+      deliveries,
+      error:
+        error instanceof Error
+          ? { name: error.name, message: error.message }
+          : { name: "Error", message: String(error) },
+      event: envelope,
+    };
+    const letter = createEnvelope(
+      "bus.deadletter",
+      data,
+      `agent-bus/deadletter/${consumer}`,
+      `${envelope.id}:deadletter`,
+    );
+    // Another origin than the bus's own, so that this bus's subscribers see it too.
+    const frame = encodeFrame(letter, `${this.context?.origin}:deadletter`, Number.POSITIVE_INFINITY);
+    this.nc?.publish(`${this.namespace}.bus.deadletter`, frame.body, {
+      headers: toHeaders(this.modules().headers, frame.headers),
+    });
+    this.context?.log(
+      `dead-lettered "${envelope.type}" ${envelope.id} after ${deliveries} deliveries to "${consumer}"`,
+    );
+  }
+
+  private async ensureConsumer(name: string, pattern: string): Promise<Jet> {
+    const jet = await this.jetstream();
+    await this.ensureStream();
+    const exists = await jet.jsm.consumers.info(this.stream, name).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      await jet.jsm.consumers.add(this.stream, {
+        durable_name: name,
+        ack_policy: jet.AckPolicy.Explicit,
+        deliver_policy: jet.DeliverPolicy.New,
+        filter_subject: `${this.namespace}.${pattern}`,
+        max_deliver: this.maxDeliver,
+        ack_wait: this.ackWait * 1_000_000,
+      });
+    }
+    return jet;
+  }
+
+  private streamReady: Promise<void> | undefined;
+
+  private ensureStream(): Promise<void> {
+    this.streamReady ??= this.jetstream().then(async ({ jsm }) => {
+      const found = await jsm.streams.info(this.stream).then(
+        () => true,
+        () => false,
+      );
+      if (!found) await jsm.streams.add({ name: this.stream, subjects: [`${this.namespace}.>`] });
+    });
+    this.streamReady.catch(() => {
+      this.streamReady = undefined;
+    });
+    return this.streamReady;
+  }
+
+  private jetstream(): Promise<Jet> {
+    this.jet ??= (async () => {
+      const nc = this.nc;
+      if (nc === undefined) throw new TransportError("[EventBus:nats] not connected");
+      let module: typeof import("@nats-io/jetstream");
+      try {
+        module = await import("@nats-io/jetstream");
+      } catch (error) {
+        throw new TransportError(
+          "[EventBus:nats] durable subscriptions need JetStream's client: npm install @nats-io/jetstream",
+          { cause: error },
+        );
+      }
+      const jsm = await module.jetstreamManager(nc);
+      return {
+        js: module.jetstream(nc),
+        jsm,
+        AckPolicy: module.AckPolicy,
+        DeliverPolicy: module.DeliverPolicy,
+      };
+    })();
+    this.jet.catch(() => {
+      this.jet = undefined;
+    });
+    return this.jet;
+  }
+
+  private modules(): NatsModules {
+    if (this.client === undefined) throw new TransportError("[EventBus:nats] not connected");
+    return this.client;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,281 @@
+/**
+ * The NATS transport: events as CloudEvents in binary mode on subjects `<namespace>.<type>`,
+ * groups as queue groups, request/reply as NATS requests, durable subscriptions on JetStream.
+ * The client (`@nats-io/transport-node`, `@nats-io/jetstream`) is an optional peer dependency,
+ * loaded when the transport connects.
+ */
+import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
+import type { NodeConnectionOptions } from "@nats-io/transport-node";
+import { withDeadline } from "../_responders.js";
+import type { Envelope } from "../envelope.js";
+import { NoResponderError, TimeoutError, TransportError } from "../errors.js";
+import type {
+  RemoteDelivery,
+  RemoteRequestOptions,
+  RemoteResponder,
+  RemoteSubscribeOptions,
+  RemoteSubscription,
+  Transport,
+  TransportCapabilities,
+  TransportContext,
+} from "../transport.js";
+import { decodeBody, decodeFrame, encodeBody, encodeFrame, ORIGIN_HEADER, type WireFrame } from "./_codec.js";
+import { Durable, type DurableOptions } from "./_nats-durable.js";
+import {
+  DisconnectBuffer,
+  type DisconnectedPolicy,
+  ERROR_HEADER,
+  headerOf,
+  loadClient,
+  type NatsModules,
+  REQUEST_PREFIX,
+  RESPONDER_QUEUE,
+  toHeaders,
+} from "./_nats-wire.js";
+import { assertNamespace } from "./memory.js";
+
+export type { DisconnectedPolicy } from "./_nats-wire.js";
+
+/** Options of `natsTransport()`; every other option goes to the NATS client's `connect()` (auth, TLS, reconnect). */
+export interface NatsTransportOptions
+  extends Omit<NodeConnectionOptions, "servers">,
+    Partial<DurableOptions> {
+  /**
+   * NATS server URLs.
+   * @default "127.0.0.1:4222"
+   */
+  servers?: string | string[];
+  /**
+   * First tokens of every subject, and the JetStream stream's name: buses see only their namespace.
+   * @default "agent-bus"
+   */
+  namespace?: string;
+  /**
+   * While disconnected: "buffer" keeps publishes (up to `bufferBytes`) and sends them on
+   * reconnect; "reject" makes publish throw a TransportError.
+   * @default "buffer"
+   */
+  disconnected?: DisconnectedPolicy;
+  /**
+   * Bytes of event bodies kept while disconnected; a publish beyond throws a TransportError.
+   * @default 8388608
+   */
+  bufferBytes?: number;
+}
+
+/**
+ * A transport over a NATS server.
+ * @example
+ * import { natsTransport } from "agent-bus/nats";
+ * const bus = new EventBus({ transport: natsTransport({ servers: "nats://127.0.0.1:4222", namespace: "demo" }) });
+ * await bus.ready();
+ */
+export function natsTransport(options: NatsTransportOptions = {}): Transport {
+  return new NatsTransport(options);
+}
+
+interface Encoded {
+  readonly subject: string;
+  readonly frame: WireFrame;
+}
+
+const NATS_HEADER_OVERHEAD = 64;
+
+class NatsTransport implements Transport {
+  readonly name = "nats";
+  readonly capabilities: TransportCapabilities = { groups: true, durable: true, request: true };
+  private readonly namespace: string;
+  private readonly buffer: DisconnectBuffer;
+  private readonly durable: Durable;
+  private context: TransportContext | undefined;
+  private client: NatsModules | undefined;
+  private nc: NatsConnection | undefined;
+
+  constructor(private readonly options: NatsTransportOptions) {
+    const { namespace = "agent-bus", disconnected = "buffer", bufferBytes = 8 * 1024 * 1024 } = options;
+    assertNamespace(namespace);
+    if (disconnected !== "buffer" && disconnected !== "reject") {
+      throw new TypeError(`disconnected must be "buffer" or "reject", got ${JSON.stringify(disconnected)}`);
+    }
+    if (!Number.isInteger(bufferBytes) || bufferBytes < 0) {
+      throw new TypeError(`bufferBytes must be a non-negative integer, got ${String(bufferBytes)}`);
+    }
+    this.namespace = namespace;
+    this.buffer = new DisconnectBuffer(disconnected, bufferBytes);
+    this.durable = new Durable(namespace, options);
+  }
+
+  async connect(context: TransportContext): Promise<void> {
+    this.context = context;
+    this.client = await loadClient();
+    const {
+      namespace: _n,
+      disconnected: _d,
+      bufferBytes: _b,
+      stream: _s,
+      maxDeliver: _m,
+      ackWait: _a,
+      acks: _k,
+      ...connection
+    } = this.options;
+    const servers = this.options.servers ?? "127.0.0.1:4222";
+    try {
+      this.nc = await this.client.connect({ name: `agent-bus ${this.namespace}`, ...connection, servers });
+    } catch (error) {
+      throw new TransportError(`[EventBus:nats] cannot connect to ${String(servers)}: ${String(error)}`, {
+        cause: error,
+      });
+    }
+    this.durable.attach(this.nc, this.client, context);
+    void this.watchStatus(this.nc, context);
+    context.status({ state: "connected", server: this.nc.getServer() });
+  }
+
+  encode(envelope: Envelope): Encoded {
+    const origin = this.context?.origin ?? "";
+    const limit = (this.nc?.info?.max_payload ?? 1024 * 1024) - NATS_HEADER_OVERHEAD;
+    const frame = encodeFrame(envelope, origin, limit);
+    this.buffer.admit(envelope.type, frame.body.length);
+    return { subject: `${this.namespace}.${envelope.type}`, frame };
+  }
+
+  send(encoded: unknown): void {
+    const { subject, frame } = encoded as Encoded;
+    if (this.options.acks === true) {
+      this.durable.publish(subject, frame.headers, frame.body, frame.headers["ce-id"] as string);
+    } else if (!this.buffer.hold(subject, frame.headers, frame.body))
+      this.publish(subject, frame.headers, frame.body);
+  }
+
+  subscribe(pattern: string, options: RemoteSubscribeOptions, delivery: RemoteDelivery): RemoteSubscription {
+    if (options.durable !== undefined) return this.durable.subscribe(pattern, options.durable, delivery);
+    const nc = this.connection();
+    const plain = options.group === undefined;
+    const origin = this.context?.origin;
+    const subscription = nc.subscribe(`${this.namespace}.${pattern}`, {
+      ...(options.group !== undefined && { queue: options.group }),
+      callback: (error, msg) => {
+        if (error !== null) return this.log(`subscription to "${pattern}" failed: ${error.message}`);
+        const header = headerOf(msg.headers);
+        if (plain && header(ORIGIN_HEADER) === origin) return;
+        const envelope = this.decode(msg);
+        if (envelope === undefined) return;
+        const result = delivery(envelope);
+        if (result !== undefined) result.catch(() => undefined);
+      },
+    });
+    return { unsubscribe: () => subscription.unsubscribe() };
+  }
+
+  async request(envelope: Envelope, options: RemoteRequestOptions): Promise<unknown> {
+    const nc = this.connection();
+    const { frame } = this.encode(envelope);
+    const headers = toHeaders(this.modules().headers, frame.headers);
+    const subject = `${REQUEST_PREFIX}.${this.namespace}.${envelope.type}`;
+    const sent = nc
+      .request(subject, frame.body, { timeout: options.timeout, headers })
+      .catch((error: unknown) => {
+        throw mapRequestError(error, envelope.type, options.timeout);
+      });
+    const reply = await withDeadline(sent, envelope.type, options.timeout, options.signal);
+    const failed = reply.headers?.get(ERROR_HEADER);
+    if (failed) {
+      const error = new Error(reply.string(), { cause: { remote: true, eventType: envelope.type } });
+      error.name = failed;
+      throw error;
+    }
+    return decodeBody(reply.data, reply.headers?.get("content-type") || undefined);
+  }
+
+  respond(eventType: string, responder: RemoteResponder): RemoteSubscription {
+    const nc = this.connection();
+    const subject = `${REQUEST_PREFIX}.${this.namespace}.${eventType}`;
+    const subscription: Subscription = nc.subscribe(subject, {
+      queue: RESPONDER_QUEUE,
+      callback: (_error, msg) => void this.answer(msg, eventType, responder),
+    });
+    return { unsubscribe: () => subscription.unsubscribe() };
+  }
+
+  async close(): Promise<void> {
+    const nc = this.nc;
+    if (nc === undefined || nc.isClosed()) return;
+    await this.durable.close();
+    await nc.drain();
+    this.context?.status({ state: "closed" });
+  }
+
+  private async answer(msg: Msg, eventType: string, responder: RemoteResponder): Promise<void> {
+    const envelope = this.decode(msg, eventType);
+    const make = this.modules().headers;
+    if (envelope === undefined) {
+      msg.respond("malformed request", { headers: toHeaders(make, { [ERROR_HEADER]: "TransportError" }) });
+      return;
+    }
+    try {
+      const { body, contentType } = encodeBody(eventType, await responder(envelope));
+      msg.respond(body, { headers: toHeaders(make, contentType ? { "content-type": contentType } : {}) });
+    } catch (error) {
+      const name = error instanceof Error ? error.name : "Error";
+      const message = error instanceof Error ? error.message : String(error);
+      msg.respond(message, {
+        headers: toHeaders(make, { [ERROR_HEADER]: name, "content-type": "text/plain" }),
+      });
+    }
+  }
+
+  private publish(subject: string, headers: WireFrame["headers"], body: Uint8Array): void {
+    this.connection().publish(subject, body, { headers: toHeaders(this.modules().headers, headers) });
+  }
+
+  private decode(msg: Msg, eventType = msg.subject.slice(this.namespace.length + 1)): Envelope | undefined {
+    try {
+      return decodeFrame(eventType, headerOf(msg.headers), msg.data);
+    } catch (error) {
+      this.log(`dropped a malformed message on "${msg.subject}": ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Follows the connection: holds publishes while it is down, reports each change. */
+  private async watchStatus(nc: NatsConnection, context: TransportContext): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === "disconnect") {
+        this.buffer.down = true;
+        context.status({ state: "disconnected" });
+      } else if (status.type === "reconnecting") {
+        context.status({ state: "reconnecting" });
+      } else if (status.type === "reconnect") {
+        this.buffer.release((subject, headers, body) => this.publish(subject, headers, body));
+        context.status({ state: "connected", server: status.server });
+      } else if (status.type === "error") {
+        context.status({ state: "error", error: status.error });
+      }
+    }
+  }
+
+  private connection(): NatsConnection {
+    if (this.nc === undefined) throw new TransportError("[EventBus:nats] not connected");
+    return this.nc;
+  }
+
+  private modules(): NatsModules {
+    if (this.client === undefined) throw new TransportError("[EventBus:nats] not connected");
+    return this.client;
+  }
+
+  private log(message: string): void {
+    this.context?.log(message);
+  }
+}
+
+function mapRequestError(error: unknown, eventType: string, timeout: number): Error {
+  const failure = error as { name?: string; cause?: { name?: string }; isNoResponders?: () => boolean };
+  if (failure.isNoResponders?.() === true || failure.cause?.name === "NoRespondersError")
+    return new NoResponderError(eventType, { cause: error });
+  if (failure.name === "TimeoutError" || failure.cause?.name === "TimeoutError")
+    return new TimeoutError(eventType, timeout);
+  return new TransportError(`[EventBus:nats] request "${eventType}" failed: ${String(error)}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,25 @@
+/** Finds out whether a broker answers; CI (AGENT_BUS_REQUIRE_BROKERS=1) makes its absence a failure. */
+import { createConnection } from "node:net";
+
+export function portOpen(port: number, host = "127.0.0.1", timeout = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeout, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+/** True when the broker tests must be skipped; throws in CI when the broker is missing. */
+export async function skipWithout(name: string, port: number): Promise<boolean> {
+  if (await portOpen(port)) return false;
+  const message = `${name} is not reachable on 127.0.0.1:${port}`;
+  if (process.env.AGENT_BUS_REQUIRE_BROKERS === "1")
+    throw new Error(`${message}, and AGENT_BUS_REQUIRE_BROKERS=1 requires it`);
+  console.warn(`[agent-bus tests] skipping the ${name} tests: ${message} (start: nats-server -js)`);
+  return true;
+}

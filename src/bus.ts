@@ -96,6 +96,8 @@ export interface DeliveryRecord {
   readonly failed: boolean;
   /** What it threw, when it failed. */
   readonly error?: unknown;
+  /** The callback that was called. */
+  readonly callback: (...args: never[]) => unknown;
 }
 
 /** Watches every callback call of a bus: for metrics and inspectors, never for delivery itself. */
@@ -552,10 +554,10 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
         return envelope;
       }
       if (tally !== undefined) tally.delivered++;
-      if (started >= 0) this.observe(eventType, started, undefined, false);
+      if (started >= 0) this.observe(s, eventType, started, undefined, false);
     } catch (error) {
       if (tally !== undefined) tally.failed++;
-      if (started >= 0) this.observe(eventType, started, error, true);
+      if (started >= 0) this.observe(s, eventType, started, error, true);
       // A cycle's error was reported once where it arose; the unwinding levels stay quiet.
       if (this.cycleError === undefined || error !== this.cycleError)
         this.fail(error, s, eventType, data, envelope);
@@ -575,11 +577,11 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     const settled = Promise.resolve(result).then(
       () => {
         if (tally !== undefined) tally.delivered++;
-        if (started >= 0) this.observe(eventType, started, undefined, false);
+        if (started >= 0) this.observe(s, eventType, started, undefined, false);
       },
       (error: unknown) => {
         if (tally !== undefined) tally.failed++;
-        if (started >= 0) this.observe(eventType, started, error, true);
+        if (started >= 0) this.observe(s, eventType, started, error, true);
         this.fail(error, s, eventType, data, envelope);
       },
     );
@@ -590,10 +592,12 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     this.direct = this.trie.size === 0 && this.remote === undefined && this.observers.length === 0;
   }
 
-  private observe(eventType: string, started: number, error: unknown, failed: boolean): void {
+  private observe(s: Subscriber, eventType: string, started: number, error: unknown, failed: boolean): void {
+    const { callback } = s;
+    const durationMs = clock.now() - started;
     const record: DeliveryRecord = failed
-      ? { eventType, durationMs: clock.now() - started, failed, error }
-      : { eventType, durationMs: clock.now() - started, failed };
+      ? { eventType, durationMs, failed, error, callback }
+      : { eventType, durationMs, failed, callback };
     for (const observer of this.observers) {
       try {
         observer(record);

@@ -1,0 +1,156 @@
+/**
+ * Faults against real processes: an own nats-server (killed and restarted), Node child peers.
+ * Skipped without nats-server on PATH unless AGENT_BUS_REQUIRE_BROKERS=1.
+ */
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EventBus } from "../../src/index.js";
+import { natsTransport } from "../../src/transports/nats.js";
+import { linked, uniqueNamespace, waitFor } from "../conformance/helpers.js";
+import { freePort, OwnNatsServer, Peer } from "./_processes.js";
+
+const hasServer = (() => {
+  try {
+    execFileSync("nats-server", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    if (process.env.AGENT_BUS_REQUIRE_BROKERS === "1")
+      throw new Error("nats-server is not on PATH, and AGENT_BUS_REQUIRE_BROKERS=1 requires it");
+    console.warn("[agent-bus tests] skipping the NATS fault tests: nats-server is not on PATH");
+    return false;
+  }
+})();
+
+const peerScript = fileURLToPath(new URL("./fixtures/nats-peer.ts", import.meta.url));
+const fast = { reconnectTimeWait: 100, maxReconnectAttempts: -1 } as const;
+
+describe.skipIf(!hasServer)("nats faults with an own server", () => {
+  let server: OwnNatsServer;
+  const buses: EventBus[] = [];
+  const peers: Peer[] = [];
+  const busOn = async (namespace: string, options: Parameters<typeof natsTransport>[0] = {}) => {
+    const bus = new EventBus({
+      transport: natsTransport({ servers: server.url, namespace, ...fast, ...options }),
+    });
+    buses.push(bus);
+    await bus.ready();
+    return bus;
+  };
+  const consumerExists = async (stream: string, name: string) => {
+    const nc = await connect({ servers: server.url });
+    const jsm = await jetstreamManager(nc);
+    const deadline = Date.now() + 10_000;
+    while (
+      !(await jsm.consumers.info(stream, name).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      if (Date.now() > deadline) throw new Error(`consumer ${name} missing after 10 s`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await nc.close();
+  };
+
+  beforeAll(async () => {
+    server = new OwnNatsServer(await freePort());
+    await server.start();
+  });
+  afterAll(async () => {
+    await Promise.all(peers.map((peer) => peer.stop("SIGKILL")));
+    await Promise.all(buses.map((bus) => bus.close().catch(() => undefined)));
+    await server?.dispose();
+  });
+
+  it("restart while publishing: live loss is counted, durable loses and duplicates nothing", async () => {
+    const namespace = uniqueNamespace("restart");
+    const publisher = await busOn(namespace, { acks: true });
+    const livePublisher = await busOn(namespace);
+    const subscriber = await busOn(namespace);
+    const live: number[] = [];
+    const durable: number[] = [];
+    subscriber.subscribe("live.tick", (n) => live.push(n as number));
+    subscriber.subscribe("durable.tick", (n) => durable.push(n as number), { durable: "ticks" });
+    await linked(subscriber, livePublisher);
+    await consumerExists(namespace, "ticks");
+    const total = 400;
+    for (let i = 0; i < total; i++) {
+      publisher.publish("durable.tick", i, { id: `tick-${i}` });
+      livePublisher.publish("live.tick", i);
+      if (i === 150) await server.kill();
+      if (i === 200) await server.start();
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await waitFor(() => new Set(durable).size === total, `${total} durable events`, 30_000);
+    const duplicates = durable.length - new Set(durable).size;
+    const stored = await storedCount(server.url, namespace, "durable.tick");
+    console.log(
+      `[nats restart] live: ${live.length}/${total} delivered, ${total - live.length} lost; durable: ${new Set(durable).size}/${total} delivered, ${duplicates} redelivered, ${stored} stored`,
+    );
+    expect(stored).toBe(total);
+    expect([...new Set(durable)].sort((a, b) => a - b)).toEqual([...Array(total).keys()]);
+    expect(live.length).toBeLessThanOrEqual(total);
+  }, 45_000);
+
+  it("a durable subscriber killed and restarted catches up in order", async () => {
+    const namespace = uniqueNamespace("catchup");
+    const publisher = await busOn(namespace);
+    const first = new Peer(peerScript, [server.url, namespace, "durable", "audit-1"]);
+    peers.push(first);
+    await waitFor(() => first.lines.some((line) => "ready" in line), "the durable peer", 15_000);
+    await consumerExists(namespace, "audit");
+    for (let i = 0; i < 20; i++) publisher.publish("audit.entry", i);
+    await waitFor(
+      () => first.lines.filter((line) => "got" in line).length === 20,
+      "20 entries before the kill",
+      10_000,
+    );
+    await first.stop("SIGKILL");
+    for (let i = 20; i < 60; i++) publisher.publish("audit.entry", i);
+    const second = new Peer(peerScript, [server.url, namespace, "durable", "audit-2"]);
+    peers.push(second);
+    await waitFor(
+      () => second.lines.filter((line) => "got" in line).length >= 40,
+      "40 entries after restart",
+      15_000,
+    );
+    expect(second.lines.filter((line) => "got" in line).map((line) => line.got)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i + 20),
+    );
+  }, 40_000);
+
+  it("two Node processes exchange events, share group deliveries and answer each other's requests", async () => {
+    const namespace = uniqueNamespace("peers");
+    const [a, b] = ["alice", "bob"].map(
+      (name) => new Peer(peerScript, [server.url, namespace, "peer", name]),
+    ) as [Peer, Peer];
+    peers.push(a, b);
+    await waitFor(
+      () => [a, b].every((p) => p.lines.some((line) => "asked" in line)),
+      "both peers to ask each other",
+      15_000,
+    );
+    expect(a.lines).toContainEqual({ hello: "bob" });
+    expect(a.lines).toContainEqual({ asked: "bob", reply: "bob" });
+    expect(b.lines).toContainEqual({ asked: "alice", reply: "alice" });
+    const parent = await busOn(namespace);
+    for (let job = 0; job < 40; job++) parent.publish("job.run", job);
+    const jobs = () =>
+      [...a.lines, ...b.lines].filter((line) => "job" in line).map((line) => line.job as number);
+    await waitFor(() => jobs().length >= 40, "40 jobs", 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(jobs().sort((x, y) => x - y)).toEqual([...Array(40).keys()]);
+    expect(a.lines.some((line) => "job" in line) && b.lines.some((line) => "job" in line)).toBe(true);
+  }, 40_000);
+});
+
+async function storedCount(url: string, stream: string, type: string): Promise<number> {
+  const nc = await connect({ servers: url });
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(stream, { subjects_filter: `${stream}.${type}` });
+  await nc.close();
+  return info.state.subjects?.[`${stream}.${type}`] ?? info.state.messages;
+}

@@ -1,6 +1,7 @@
 /** `agent-bus run`: the host as a program, until SIGINT or SIGTERM. */
 import { relative, resolve } from "node:path";
 import {
+  ConfigError,
   closeOnSignals,
   createHost,
   DEFAULT_DATA_DIR,
@@ -89,7 +90,7 @@ export async function runCommand(argv: readonly string[]): Promise<number | "run
       return 1;
     }
     // A bad config file or option value is a usage error: the message says which.
-    if (error instanceof TypeError || (error instanceof Error && error.message.startsWith("[host] Co"))) {
+    if (error instanceof TypeError || error instanceof ConfigError) {
       throw new UsageError(error.message.replace(/^\[host\] /u, ""));
     }
     throw error;

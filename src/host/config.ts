@@ -3,36 +3,46 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import type { ExtensionParams, HostConfig, Logger } from "./types.js";
 
+/** A config file that cannot be read or used; the message names the file and the problem. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
 /** Reads a YAML or JSON config file (JSON is YAML); throws a one-line error naming the file. */
 export function readConfigFile(path: string): HostConfig {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new Error(`[host] Cannot read config file ${path}: ${(error as Error).message}`, { cause: error });
+    throw new ConfigError(`[host] Cannot read config file ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   let parsed: unknown;
   try {
     parsed = parse(text);
   } catch (error) {
-    throw new Error(`[host] Config file ${path} is not valid YAML or JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new ConfigError(
+      `[host] Config file ${path} is not valid YAML or JSON: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   return checkConfig(parsed ?? {}, path);
 }
 
-/** Checks a config object's shape; throws a TypeError naming what is wrong. */
+/** Checks a config object's shape; throws a ConfigError naming what is wrong. */
 export function checkConfig(config: unknown, where = "config"): HostConfig {
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
-    throw new TypeError(`[host] ${where} must be a mapping of settings, got ${JSON.stringify(config)}`);
+    throw new ConfigError(`[host] ${where} must be a mapping of settings, got ${JSON.stringify(config)}`);
   }
   const defaults = (config as HostConfig).default_extensions;
   if (
     defaults !== undefined &&
     (!Array.isArray(defaults) || defaults.some((name) => typeof name !== "string"))
   ) {
-    throw new TypeError(
+    throw new ConfigError(
       `[host] ${where}: default_extensions must be a list of names, got ${JSON.stringify(defaults)}`,
     );
   }

@@ -6,7 +6,7 @@
  * console.log(`serving on ${host.url}`);
  * await host.close();
  */
-export { checkConfig, readConfigFile } from "./config.js";
+export { ConfigError, checkConfig, readConfigFile } from "./config.js";
 export {
   BUNDLED_EXTENSIONS_DIR,
   isBundled,

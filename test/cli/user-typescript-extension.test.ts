@@ -1,0 +1,38 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt, spawnCli } from "./helpers.js";
+
+// A fresh project: no package.json (so no "type": "module"), agent-bus installed in node_modules.
+const project = mkdtempSync(join(tmpdir(), "agent-bus-project-"));
+
+beforeAll(async () => {
+  await ensureBuilt();
+  mkdirSync(join(project, "node_modules"));
+  symlinkSync(resolve(import.meta.dirname, "../.."), join(project, "node_modules/agent-bus"), "dir");
+  mkdirSync(join(project, "extensions/hello"), { recursive: true });
+  writeFileSync(join(project, "extensions/hello/greeting.ts"), 'export const greeting: string = "hi";\n');
+  writeFileSync(
+    join(project, "extensions/hello/script.ts"),
+    `import { bus } from "agent-bus";
+import type { ExtensionContext } from "agent-bus/host";
+import { greeting } from "./greeting.js";
+export const params = { display_name: "Hello" };
+export function setup(ctx: ExtensionContext): void {
+  console.log(\`hello says \${greeting}, same-bus=\${bus === ctx.bus}\`);
+}
+`,
+  );
+}, 60_000);
+afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+describe("a user's TypeScript extension", () => {
+  it("loads without a build in a folder without package.json, sharing the host's bus", async () => {
+    const run = spawnCli(["run", "--extensions", "hello", "--port", "0"], project);
+    await expect.poll(run.output, { timeout: 15_000 }).toMatch(/Ctrl\+C to stop/u);
+    expect(run.stdout()).toContain("hello says hi, same-bus=true");
+    run.child.kill("SIGINT");
+    expect((await run.finished).code).toBe(0);
+  });
+});

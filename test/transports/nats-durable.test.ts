@@ -1,7 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventBus, PayloadError, TransportError } from "../../src/index.js";
+import { EventBus, PayloadError } from "../../src/index.js";
 import { natsTransport } from "../../src/transports/nats.js";
 import { linked, uniqueNamespace, waitFor } from "../conformance/helpers.js";
 import { skipWithout } from "./_broker.js";
@@ -154,15 +154,5 @@ describe.skipIf(skip)("nats transport specifics", () => {
     await waitFor(() => got.length >= 2, "two payments", 10_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(got).toEqual(["p-1", "p-2"]);
-  });
-
-  it("rejects publishes while disconnected when asked to, naming the policy", async () => {
-    const bus = await busOn(uniqueNamespace("reject"), { disconnected: "reject", reconnect: false });
-    const transport = (bus as unknown as { remote: { transport: { buffer: { down: boolean } } } }).remote
-      .transport;
-    transport.buffer.down = true;
-    expect(() => bus.publish("any.thing", 1)).toThrow(TransportError);
-    expect(() => bus.publish("any.thing", 1)).toThrow(/disconnected: "reject"/u);
-    transport.buffer.down = false;
   });
 });

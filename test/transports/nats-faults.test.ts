@@ -95,6 +95,40 @@ describe.skipIf(!hasServer)("nats faults with an own server", () => {
     expect(live.length).toBeLessThanOrEqual(total);
   }, 45_000);
 
+  it("while disconnected: buffers up to the byte cap and sends on reconnect, or rejects", async () => {
+    const namespace = uniqueNamespace("offline");
+    const states: string[] = [];
+    const make = (options: Parameters<typeof natsTransport>[0]) => {
+      const bus = new EventBus({
+        transport: natsTransport({ servers: server.url, namespace, ...fast, ...options }),
+        onStatus: (status) => states.push(`${options?.disconnected}:${status.state}`),
+      });
+      buses.push(bus);
+      return bus;
+    };
+    const buffering = make({ disconnected: "buffer", bufferBytes: 100 });
+    const rejecting = make({ disconnected: "reject" });
+    const durable = await busOn(namespace);
+    durable.subscribe("offline.>", () => undefined, { durable: "offline" });
+    await Promise.all([buffering.ready(), rejecting.ready(), consumerExists(namespace, "offline")]);
+    await server.kill();
+    await waitFor(
+      () => states.includes("buffer:disconnected") && states.includes("reject:disconnected"),
+      "disconnects",
+    );
+    expect(() => rejecting.publish("offline.rejected", 1)).toThrow(/disconnected: "reject"/u);
+    for (let i = 0; i < 10; i++) buffering.publish("offline.held", i);
+    expect(() => buffering.publish("offline.held", "x".repeat(100))).toThrow(/bufferBytes/u);
+    await server.start();
+    const reconnects = () => states.filter((state) => state === "buffer:connected").length;
+    await waitFor(() => reconnects() === 2, "the buffering bus to reconnect", 10_000);
+    let stored = 0;
+    const deadline = Date.now() + 5000;
+    while (stored < 10 && Date.now() < deadline)
+      stored = await storedCount(server.url, namespace, "offline.held");
+    expect(stored).toBe(10);
+  }, 30_000);
+
   it("a durable subscriber killed and restarted catches up in order", async () => {
     const namespace = uniqueNamespace("catchup");
     const publisher = await busOn(namespace);

@@ -1,5 +1,5 @@
 /** Test helpers: the built CLI, run as a real child process. */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,14 +41,7 @@ export async function ensureBuilt(): Promise<void> {
   try {
     if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < newestSource(join(ROOT, "src"))) {
       try {
-        execFileSync(
-          process.execPath,
-          [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-          {
-            cwd: ROOT,
-            stdio: "pipe",
-          },
-        );
+        execSync("npm run build", { cwd: ROOT, stdio: "pipe" });
       } catch {
         // tsc emits despite type errors elsewhere in src/; the tests judge what was emitted.
       }

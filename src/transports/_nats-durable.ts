@@ -62,6 +62,7 @@ export class Durable {
   private readonly consumers = new Set<{ stop(): void }>();
   private readonly unacked: Pending[] = [];
   private sending = false;
+  private closed = false;
 
   constructor(
     private readonly namespace: string,
@@ -117,6 +118,9 @@ export class Durable {
   async close(): Promise<void> {
     const deadline = Date.now() + 10_000;
     while (this.unacked.length > 0 && Date.now() < deadline) await sleep(20);
+    this.closed = true;
+    if (this.unacked.length > 0)
+      this.context?.log(`closed with ${this.unacked.length} publishes JetStream never acknowledged`);
     for (const consumer of this.consumers) consumer.stop();
     this.consumers.clear();
   }
@@ -127,7 +131,7 @@ export class Durable {
     try {
       const { js } = await this.jetstream();
       await this.ensureStream();
-      while (this.unacked.length > 0) {
+      while (this.unacked.length > 0 && !this.closed) {
         const batch = this.unacked.slice(0, 256);
         const make = this.modules().headers;
         const results = await Promise.allSettled(
@@ -144,6 +148,7 @@ export class Durable {
         if (stored !== -1) await sleep(250);
       }
     } catch (error) {
+      if (this.closed) return;
       this.context?.log(`acknowledged publishing paused: ${String(error)}`);
       setTimeout(() => void this.pump(), 500);
       return;

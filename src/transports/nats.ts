@@ -127,7 +127,9 @@ class NatsTransport implements Transport {
       });
     }
     this.durable.attach(this.nc, this.client, context);
-    void this.watchStatus(this.nc, context);
+    this.watchStatus(this.nc, context).catch((error: unknown) =>
+      this.log(`status watch ended: ${String(error)}`),
+    );
     context.status({ state: "connected", server: this.nc.getServer() });
   }
 

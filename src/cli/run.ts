@@ -13,6 +13,8 @@ import {
 import { type OptionSpec, parseOptions, UsageError } from "./args.js";
 import { RUN_USAGE, version } from "./help.js";
 
+const SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+
 const RUN_OPTIONS: OptionSpec = {
   extensions: "list",
   "extensions-dir": "string",
@@ -81,6 +83,12 @@ export async function runCommand(argv: readonly string[]): Promise<number | "run
   if (options.extensions?.length === 0 && options.config === undefined) {
     console.warn("[host] no extensions given: try --extensions agent_bus agent_learning demo");
   }
+  // A signal while the extensions load is kept, and honoured once the host can shut down properly.
+  let early: NodeJS.Signals | undefined;
+  const keep = (signal: NodeJS.Signals) => {
+    early ??= signal;
+  };
+  for (const signal of SIGNALS) process.on(signal, keep);
   let host: Host;
   try {
     host = await start(options);
@@ -94,8 +102,11 @@ export async function runCommand(argv: readonly string[]): Promise<number | "run
       throw new UsageError(error.message.replace(/^\[host\] /u, ""));
     }
     throw error;
+  } finally {
+    for (const signal of SIGNALS) process.off(signal, keep);
   }
-  closeOnSignals(host);
-  console.log(banner(host, resolve(options.dataDir ?? DEFAULT_DATA_DIR)));
+  closeOnSignals(host, { signals: SIGNALS });
+  if (early !== undefined) process.kill(process.pid, early);
+  else console.log(banner(host, resolve(options.dataDir ?? DEFAULT_DATA_DIR)));
   return "running";
 }

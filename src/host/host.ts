@@ -79,6 +79,63 @@ function publishSafely(bus: EventBus, eventType: string, data: unknown, log: Log
   }
 }
 
+/** What the host loaded, what failed, and what to undo. */
+interface Outcome {
+  readonly loaded: LoadedExtension[];
+  readonly failed: FailedExtension[];
+  readonly started: Started[];
+}
+
+/** Loads the extensions one after the other, publishing one lifecycle event for each. */
+async function loadAll(names: readonly string[], env: LoadEnvironment, outcome: Outcome): Promise<void> {
+  const { bus, log } = env;
+  for (const name of names) {
+    const result = await loadExtension(name, env);
+    if ("kind" in result) {
+      outcome.failed.push(result);
+      publishSafely(bus, HOST_EVENTS.failed, { name, kind: result.kind, message: result.message }, log);
+      continue;
+    }
+    outcome.started.push(result);
+    outcome.loaded.push(result.extension);
+    const { displayName, source, script } = result.extension;
+    publishSafely(bus, HOST_EVENTS.loaded, { name, displayName, source, script }, log);
+  }
+}
+
+/** Starts the HTTP server when a port is given; the host's own route `/` lists what runs. */
+async function serve(routes: RouteTable, outcome: Outcome, port: number | undefined) {
+  routes.scoped("host").route("GET", "/", () => ({
+    extensions: outcome.loaded.map(({ name, displayName, source }) => ({ name, displayName, source })),
+    failed: outcome.failed.map(({ name, kind, message }) => ({ name, kind, message })),
+    routes: routes.list(),
+  }));
+  if (port === undefined) return undefined;
+  const server = await startHttpServer(routes, port);
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : port}`;
+  return { server, url };
+}
+
+/** Announces the shutdown, tears down in reverse load order, stops the server, closes the bus. */
+async function shutdown(
+  env: LoadEnvironment,
+  outcome: Outcome,
+  server: Server | undefined,
+  reason: string,
+  teardownTimeout: number,
+): Promise<void> {
+  const { bus, log } = env;
+  try {
+    await within(bus.publishAsync(HOST_EVENTS.shutdown, { reason }), teardownTimeout);
+  } catch (error) {
+    log.error(`could not publish ${HOST_EVENTS.shutdown}`, error);
+  }
+  for (const started of [...outcome.started].reverse()) await tearDown(started, teardownTimeout, log);
+  if (server !== undefined) await stopHttpServer(server);
+  await bus.close();
+}
+
 /**
  * Starts a host: loads the extensions one after the other, then publishes `host.ready`.
  * @example
@@ -91,73 +148,31 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   checkOptions(options);
   const config = loadConfig(options.config);
   const sink = options.console ?? console;
-  const log = createLogger("host", sink);
-  const bus = options.bus ?? sharedBus;
   const routes = new RouteTable();
-  const teardownTimeout = options.teardownTimeout ?? 5000;
-  const loaded: LoadedExtension[] = [];
-  const failed: FailedExtension[] = [];
-  const started: Started[] = [];
-  routes.scoped("host").route("GET", "/", () => ({
-    extensions: loaded.map(({ name, displayName, source }) => ({ name, displayName, source })),
-    failed: failed.map(({ name, kind, message }) => ({ name, kind, message })),
-    routes: routes.list(),
-  }));
-  let server: Server | undefined;
-  let url: string | undefined;
-  if (options.port !== undefined) {
-    server = await startHttpServer(routes, options.port);
-    const address = server.address();
-    url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : options.port}`;
-  }
   const env: LoadEnvironment = {
-    bus,
+    bus: options.bus ?? sharedBus,
     config,
     extensionsDir: options.extensionsDir,
     dataDir: resolve(options.dataDir ?? DEFAULT_DATA_DIR),
     routes,
     sink,
-    log,
+    log: createLogger("host", sink),
   };
-  for (const name of extensionOrder(options.extensions ?? [], config)) {
-    const outcome = await loadExtension(name, env);
-    if ("kind" in outcome) {
-      failed.push(outcome);
-      const { kind, message } = outcome;
-      publishSafely(bus, HOST_EVENTS.failed, { name, kind, message }, log);
-      continue;
-    }
-    started.push(outcome);
-    loaded.push(outcome.extension);
-    const { displayName, source, script } = outcome.extension;
-    publishSafely(bus, HOST_EVENTS.loaded, { name, displayName, source, script }, log);
-  }
-  publishSafely(
-    bus,
-    HOST_EVENTS.ready,
-    { loaded: loaded.map((e) => e.name), failed: failed.map((e) => e.name), url },
-    log,
-  );
-
+  const outcome: Outcome = { loaded: [], failed: [], started: [] };
+  // The server starts first so a taken port fails before any setup has side effects.
+  const served = await serve(routes, outcome, options.port);
+  await loadAll(extensionOrder(options.extensions ?? [], config), env, outcome);
+  const { loaded, failed } = outcome;
+  const ready = { loaded: loaded.map((e) => e.name), failed: failed.map((e) => e.name), url: served?.url };
+  publishSafely(env.bus, HOST_EVENTS.ready, ready, env.log);
   let closing: Promise<void> | undefined;
-  const close = async (reason: string): Promise<void> => {
-    try {
-      const announced = bus.publishAsync(HOST_EVENTS.shutdown, { reason });
-      await within(announced, teardownTimeout);
-    } catch (error) {
-      log.error(`could not publish ${HOST_EVENTS.shutdown}`, error);
-    }
-    for (const extension of [...started].reverse()) await tearDown(extension, teardownTimeout, log);
-    if (server !== undefined) await stopHttpServer(server);
-    await bus.close();
-  };
   return {
-    bus,
+    bus: env.bus,
     extensions: { loaded, failed },
-    url,
+    url: served?.url,
     http: routes.scoped("host"),
     close: (reason = "close") => {
-      closing ??= close(reason);
+      closing ??= shutdown(env, outcome, served?.server, reason, options.teardownTimeout ?? 5000);
       return closing;
     },
   };

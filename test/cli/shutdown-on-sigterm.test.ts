@@ -42,4 +42,26 @@ describe("agent-bus run, sent SIGTERM", () => {
     expect(after).toContain("[agent_learning] progress 0.0% saved");
     expect(after).toMatch(/teardown first\n(.*\n)*bus closed at exit\n$/u);
   });
+
+  it("honours a SIGTERM that arrives while the extensions are still loading", async () => {
+    const args = ["run", "--extensions", "first", "slow", "second", "--extensions-dir", FIXTURES];
+    const run = spawnCli([...args, "--data-dir", dataDir, "--port", "0"]);
+    await expect.poll(run.stdout, { timeout: 15_000 }).toContain("setup slow started");
+    run.child.kill("SIGTERM");
+    const { code, stdout } = await run.finished;
+    expect(code).toBe(0);
+    // Loading finishes (setups are not interrupted), then the shutdown runs as usual.
+    const lines = stdout.split("\n").filter((line) => /^(setup|shutdown event|teardown)/u.test(line));
+    expect(lines).toEqual([
+      "setup first hello",
+      "setup slow started",
+      "setup slow finished",
+      "setup second",
+      "shutdown event SIGTERM",
+      "teardown second",
+      "teardown slow",
+      "teardown first",
+    ]);
+    expect(stdout).not.toContain("Ctrl+C to stop");
+  });
 });

@@ -124,6 +124,8 @@ interface AsyncTally {
   delivered: number;
   failed: number;
   readonly pending: Promise<void>[];
+  /** What the first failing callback threw: a durable delivery hands it to the dead letter. */
+  firstError?: { readonly error: unknown };
 }
 
 const NO_ROUTE: readonly SubscriberList[] = Object.freeze([]);
@@ -556,7 +558,10 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       if (tally !== undefined) tally.delivered++;
       if (started >= 0) this.observe(s, eventType, started, undefined, false);
     } catch (error) {
-      if (tally !== undefined) tally.failed++;
+      if (tally !== undefined) {
+        tally.failed++;
+        tally.firstError ??= { error };
+      }
       if (started >= 0) this.observe(s, eventType, started, error, true);
       // A cycle's error was reported once where it arose; the unwinding levels stay quiet.
       if (this.cycleError === undefined || error !== this.cycleError)
@@ -580,7 +585,10 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
         if (started >= 0) this.observe(s, eventType, started, undefined, false);
       },
       (error: unknown) => {
-        if (tally !== undefined) tally.failed++;
+        if (tally !== undefined) {
+          tally.failed++;
+          tally.firstError ??= { error };
+        }
         if (started >= 0) this.observe(s, eventType, started, error, true);
         this.fail(error, s, eventType, data, envelope);
       },
@@ -681,7 +689,8 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       this.leave();
     }
     return Promise.all(tally.pending).then(() => {
-      if (tally.failed > 0) throw new Error(`callback for ${envelope.type} failed`);
+      // Reject with the callback's own error, so a dead letter can say what went wrong.
+      if (tally.firstError !== undefined) throw tally.firstError.error;
     });
   }
 

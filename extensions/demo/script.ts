@@ -100,7 +100,8 @@ async function summary(ctx: ExtensionContext<typeof params>, tally: Tally): Prom
   } catch {
     // agent_learning is not loaded: the summary goes without it.
   }
-  return `${tally.events} events · ${tally.completed} tasks done, ${tally.failed} failed${learning} · last: ${tally.last}`;
+  const tasks = tally.completed === 1 ? "task" : "tasks";
+  return `${tally.events} events · ${tally.completed} ${tasks} done, ${tally.failed} failed${learning} · last: ${tally.last}`;
 }
 
 export function setup(ctx: ExtensionContext<typeof params>) {

@@ -32,6 +32,8 @@ export class Remote {
   readonly groups: boolean;
   readonly durable: boolean;
   private connected = false;
+  /** Remote subscriptions whose `ready` has not settled yet. */
+  private readonly unsettled = new Set<Promise<void>>();
   private readonly pending: (() => void)[] = [];
 
   constructor(
@@ -80,7 +82,7 @@ export class Remote {
   respond(eventType: string, responder: RemoteResponder): Handle {
     const handle: Handle = { subscription: undefined, cancelled: false };
     this.whenConnected(() => {
-      if (!handle.cancelled) handle.subscription = this.transport.respond(eventType, responder);
+      if (!handle.cancelled) this.track(handle, this.transport.respond(eventType, responder));
     });
     return handle;
   }
@@ -110,9 +112,27 @@ export class Remote {
   ): Handle {
     const handle: Handle = { subscription: undefined, cancelled: false };
     this.whenConnected(() => {
-      if (!handle.cancelled) handle.subscription = this.transport.subscribe(pattern, options, delivery);
+      if (!handle.cancelled) this.track(handle, this.transport.subscribe(pattern, options, delivery));
     });
     return handle;
+  }
+
+  /** Resolves once connected and every remote subscription made so far is in place. */
+  async settled(): Promise<void> {
+    await this.ready;
+    while (this.unsettled.size > 0) await Promise.all([...this.unsettled]);
+  }
+
+  private track(handle: Handle, subscription: RemoteSubscription): void {
+    handle.subscription = subscription;
+    const { ready } = subscription;
+    if (ready === undefined) return;
+    const settled = ready.then(
+      () => undefined,
+      (error: unknown) => this.log(`subscription not in place: ${String(error)}`),
+    );
+    this.unsettled.add(settled);
+    void settled.finally(() => this.unsettled.delete(settled));
   }
 
   private whenConnected(operation: () => void): void {

@@ -404,9 +404,12 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     return Object.assign(off, { [disposeSymbol]: off }) as Unsubscribe;
   }
 
-  /** Resolves once the transport is connected; at once for an in-memory bus. */
+  /**
+   * Resolves once the transport is connected and every subscription made so far is in place at
+   * the broker; at once for an in-memory bus.
+   */
   ready(): Promise<void> {
-    return this.remote?.ready ?? Promise.resolve();
+    return this.remote?.settled() ?? Promise.resolve();
   }
 
   /** Removes every subscription, ends pending waits, drains and closes the transport. */

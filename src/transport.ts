@@ -48,6 +48,11 @@ export type RemoteResponder = (envelope: Envelope) => Promise<unknown>;
 /** A remote subscription, ended by `unsubscribe`. */
 export interface RemoteSubscription {
   unsubscribe(): void | Promise<void>;
+  /**
+   * Resolves once the broker routes matching events to this subscription (a round trip, or the
+   * durable consumer created); `bus.ready()` waits for it.
+   */
+  readonly ready?: Promise<void>;
 }
 
 /** Options of one remote request. */

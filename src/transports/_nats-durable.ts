@@ -87,8 +87,9 @@ export class Durable {
   subscribe(pattern: string, name: string, delivery: RemoteDelivery): RemoteSubscription {
     let stopped = false;
     let messages: { stop(): void } | undefined;
+    const created = this.ensureConsumer(name, pattern);
     const run = async () => {
-      const { js } = await this.ensureConsumer(name, pattern);
+      const { js } = await created;
       const consumer = await js.consumers.get(this.stream, name);
       if (stopped) return;
       const iterator = await consumer.consume({ max_messages: 64 });
@@ -100,6 +101,7 @@ export class Durable {
       this.context?.log(`durable "${name}" on "${pattern}" stopped: ${String(error)}`),
     );
     return {
+      ready: created.then(() => undefined),
       unsubscribe: () => {
         stopped = true;
         messages?.stop();

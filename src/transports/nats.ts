@@ -166,7 +166,8 @@ class NatsTransport implements Transport {
         if (result !== undefined) result.catch(() => undefined);
       },
     });
-    return { unsubscribe: () => subscription.unsubscribe() };
+    // The server has the subscription once a round trip after it completed.
+    return { unsubscribe: () => subscription.unsubscribe(), ready: nc.flush() };
   }
 
   async request(envelope: Envelope, options: RemoteRequestOptions): Promise<unknown> {
@@ -196,7 +197,7 @@ class NatsTransport implements Transport {
       queue: RESPONDER_QUEUE,
       callback: (_error, msg) => void this.answer(msg, eventType, responder),
     });
-    return { unsubscribe: () => subscription.unsubscribe() };
+    return { unsubscribe: () => subscription.unsubscribe(), ready: nc.flush() };
   }
 
   async close(): Promise<void> {

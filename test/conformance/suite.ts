@@ -71,6 +71,17 @@ export function describeTransportConformance(
       });
     });
 
+    it("has a subscription in place at the broker once ready() resolves", async () => {
+      const [a, b] = (await busesOn(2)) as [EventBus, EventBus];
+      const got: unknown[] = [];
+      a.subscribe("ready.check", (data) => got.push(data));
+      await a.ready();
+      // No probe first: ready() alone must be enough for the very next publish to arrive.
+      b.publish("ready.check", 1);
+      await waitFor(() => got.length === 1, "the first event after ready()");
+      expect(got).toEqual([1]);
+    });
+
     it("matches * and > patterns across buses", async () => {
       const [a, b] = (await busesOn(2)) as [EventBus, EventBus];
       const seen: string[] = [];

@@ -108,6 +108,20 @@ describe.skipIf(skip)("nats transport specifics", () => {
     expect(caught).toEqual([...Array(50).keys()]);
   });
 
+  it("has a durable consumer in place once ready() resolves", async () => {
+    const namespace = durableNamespace();
+    const publisher = await busOn(namespace);
+    const consumer = new EventBus({ transport: natsTransport({ servers: SERVER, namespace }) });
+    buses.push(consumer);
+    const got: unknown[] = [];
+    consumer.subscribe("order.placed", (data) => got.push(data), { durable: "ready-check" });
+    await consumer.ready();
+    // No durableReady() here: ready() alone must cover the consumer's creation.
+    publisher.publish("order.placed", 1);
+    await waitFor(() => got.length === 1, "the first event after ready()", 10_000);
+    expect(got).toEqual([1]);
+  });
+
   it("redelivers a failing event up to maxDeliver, then publishes bus.deadletter with the error", async () => {
     const namespace = durableNamespace();
     const bus = await busOn(namespace, { maxDeliver: 3 });

@@ -26,7 +26,8 @@ export function setup(ctx: ExtensionContext) {
     { signal: ctx.signal },
   );
   const offResponder = ctx.bus.respond("metrics.report", report);
-  ctx.http.route("GET", "/metrics", report);
+  // Not /metrics: that path is the Prometheus convention, which the inspector serves.
+  ctx.http.route("GET", "/metrics/counters", report);
   return () => {
     offResponder();
     const lines = [...counters].map(([name, value]) => `  ${name}: ${value}`);

@@ -105,7 +105,8 @@ async function loadAll(names: readonly string[], env: LoadEnvironment, outcome: 
 
 /** Starts the HTTP server when a port is given; the host's own route `/` lists what runs. */
 async function serve(routes: RouteTable, outcome: Outcome, port: number | undefined) {
-  routes.scoped("host").route("GET", "/", () => ({
+  // A fallback, so the inspector (or an extension) can take "/" for a page of its own.
+  routes.fallback("host", "GET", "/", () => ({
     extensions: outcome.loaded.map(({ name, displayName, source }) => ({ name, displayName, source })),
     failed: outcome.failed.map(({ name, kind, message }) => ({ name, kind, message })),
     routes: routes.list(),

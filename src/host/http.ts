@@ -48,9 +48,13 @@ export class PortInUseError extends Error {
   }
 }
 
-/** The route table; `scoped(owner)` hands each extension a view that records it as owner. */
+/**
+ * The route table; `scoped(owner)` hands each extension a view that records it as owner.
+ * A fallback route (the host's index at `/`) answers only while no real route takes its place.
+ */
 export class RouteTable {
   private readonly entries = new Map<string, Entry>();
+  private readonly fallbacks = new Map<string, Entry>();
 
   scoped(owner: string): HttpRoutes {
     return {
@@ -59,19 +63,30 @@ export class RouteTable {
     };
   }
 
+  /** Adds a route that any registration of the same method and path overrides. */
+  fallback(owner: string, method: string, path: string, handler: RouteHandler): void {
+    const key = `${method.toUpperCase()} ${path}`;
+    this.fallbacks.set(key, { method: method.toUpperCase(), path, owner, handler });
+  }
+
   /** Removes every route an owner registered. */
   removeOwner(owner: string): void {
     for (const [key, entry] of this.entries) if (entry.owner === owner) this.entries.delete(key);
   }
 
+  /** The routes that answer, in registration order, fallbacks first. */
   list(): RouteInfo[] {
-    return [...this.entries.values()].map(({ method, path, owner }) => ({ method, path, owner }));
+    const live = [...this.fallbacks].filter(([key]) => !this.entries.has(key)).map(([, entry]) => entry);
+    return [...live, ...this.entries.values()].map(({ method, path, owner }) => ({ method, path, owner }));
   }
 
   find(method: string, path: string): Entry | "wrong-method" | undefined {
-    const entry = this.entries.get(`${method} ${path}`);
+    const key = `${method} ${path}`;
+    const entry = this.entries.get(key) ?? this.fallbacks.get(key);
     if (entry !== undefined) return entry;
-    for (const other of this.entries.values()) if (other.path === path) return "wrong-method";
+    for (const other of [...this.entries.values(), ...this.fallbacks.values()]) {
+      if (other.path === path) return "wrong-method";
+    }
     return undefined;
   }
 

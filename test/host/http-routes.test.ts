@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { createHost, PortInUseError } from "../../src/host/index.js";
+import { attachInspector } from "../../src/inspector/index.js";
 import { captureConsole, extensionsDir, startHost } from "./helpers.js";
 
 const routesExtension = `
@@ -95,5 +96,39 @@ describe("http server", () => {
     const url = host.url;
     await host.close();
     await expect(fetch(`${url}/`)).rejects.toThrow();
+  });
+
+  it("lets a route at / take the place of the host's index, which comes back when it goes", async () => {
+    const host = await startHost({ port: 0, console: captureConsole().sink });
+    const remove = host.http.route("GET", "/", () => ({ page: "mine" }));
+    expect(await (await fetch(`${host.url}/`)).json()).toEqual({ page: "mine" });
+    expect(host.http.routes().filter((r) => r.path === "/")).toEqual([
+      { method: "GET", path: "/", owner: "host" },
+    ]);
+    remove();
+    expect(await (await fetch(`${host.url}/`)).json()).toHaveProperty("routes");
+  });
+
+  it("mounts the inspector next to every bundled extension without a route clash", async () => {
+    const extensions = ["agent_bus", "agent_learning", "task_monitor", "event_logger", "metrics", "demo"];
+    const host = await startHost({
+      extensions,
+      port: 0,
+      config: { "demo-interval_ms": 1000 },
+      console: captureConsole().sink,
+    });
+    expect(host.extensions.failed).toEqual([]);
+    const inspector = attachInspector({ bus: host.bus, http: host.http });
+    try {
+      const paths = host.http.routes().map((r) => `${r.method} ${r.path}`);
+      expect(new Set(paths).size).toBe(paths.length);
+      expect(paths).toEqual(
+        expect.arrayContaining(["GET /metrics", "GET /metrics/counters", "GET /learning/progress"]),
+      );
+      host.bus.publish("metric", { name: "requests", value: 2 });
+      expect(await (await fetch(`${host.url}/metrics/counters`)).json()).toMatchObject({ requests: 2 });
+    } finally {
+      inspector.close();
+    }
   });
 });

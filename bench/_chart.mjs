@@ -25,7 +25,8 @@ export function renderChart(report) {
       .map((lib) => [lib, r.results[lib].ratio]),
   }));
   const ratios = rows.flatMap((r) => r.bars.map(([, ratio]) => ratio));
-  const low = 2 ** Math.floor(Math.log2(Math.min(0.5, ...ratios)));
+  // Clamp the axis at 1/16: a bar further down would squeeze every other bar; its label still tells.
+  const low = Math.max(1 / 16, 2 ** Math.floor(Math.log2(Math.min(0.5, ...ratios))));
   const high = 2 ** Math.ceil(Math.log2(Math.max(2, ...ratios)));
   const barHeight = 9;
   const left = 330;
@@ -33,7 +34,8 @@ export function renderChart(report) {
   const top = 70;
   const width = left + plotWidth + 60;
   const x = (ratio) =>
-    left + ((Math.log2(ratio) - Math.log2(low)) / (Math.log2(high) - Math.log2(low))) * plotWidth;
+    left +
+    ((Math.log2(Math.max(ratio, low)) - Math.log2(low)) / (Math.log2(high) - Math.log2(low))) * plotWidth;
   const parts = [];
   let y = top;
   for (const r of rows) {
@@ -45,7 +47,7 @@ export function renderChart(report) {
       const by = y + 4 + i * barHeight;
       parts.push(
         `<rect x="${left}" y="${by}" width="${Math.max(1, x(ratio) - left).toFixed(1)}" height="${barHeight - 2}" fill="${COLORS[lib]}"><title>${escapeXml(adapters[lib].label)}: ${ratio.toFixed(2)}x</title></rect>`,
-        `<text x="${(x(ratio) + 3).toFixed(1)}" y="${by + barHeight - 3}" font-size="8" fill="#333">${ratio.toFixed(2)}</text>`,
+        `<text x="${(x(ratio) + 3).toFixed(1)}" y="${by + barHeight - 3}" font-size="8" fill="#333">${ratio < low ? "◂ " : ""}${ratio.toFixed(ratio < 0.1 ? 3 : 2)}</text>`,
       );
     });
     y += groupHeight;

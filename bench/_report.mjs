@@ -73,6 +73,14 @@ function checkTargets(speed, churn) {
       detail: `${slowdown.toFixed(2)}x the cost`,
     });
   }
+  const miss = byId["patterns-10k-miss"]?.["agent-bus"];
+  if (miss && types?.["agent-bus"]) {
+    targets.push({
+      target: "same, with none of the 10,000 patterns matching (the cost of their presence alone) — shown",
+      met: null,
+      detail: `${(types["agent-bus"].median / miss.median).toFixed(2)}x the cost`,
+    });
+  }
   const plain = byId["publish-3"]?.["agent-bus"];
   for (const id of ["options-3", "groups-3", "responder-3", "envelope-3"]) {
     const row = byId[id]?.["agent-bus"];

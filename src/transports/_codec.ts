@@ -60,15 +60,18 @@ export function encodeBody(eventType: string, data: unknown): { body: Uint8Array
   if (data === undefined) return { body: EMPTY };
   // A copy, so that the publisher changing its array after publish() changes nothing in flight.
   if (data instanceof Uint8Array) return { body: data.slice(), contentType: BYTES_TYPE };
-  let text: string;
+  return { body: encoder.encode(encodeJson(eventType, data)), contentType: JSON_TYPE };
+}
+
+/** Data as strict JSON text (anything but raw bytes); throws PayloadError for what JSON would mangle. */
+export function encodeJson(eventType: string, data: unknown): string {
   try {
-    text = JSON.stringify(data, strict);
+    return JSON.stringify(data, strict);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const cycle = /circular/iu.test(reason);
     throw new PayloadError(eventType, cycle ? "it contains a cycle" : reason, { cause: error });
   }
-  return { body: encoder.encode(text), contentType: JSON_TYPE };
 }
 
 /** Decodes a body by its content type; throws on bytes that do not match it. */

@@ -1,0 +1,122 @@
+/**
+ * Groups and durable subscriptions of one bus on the namespace's stream. A durable
+ * subscription `name` is the consumer group `durable:<name>`, kept forever. A group `name` on a
+ * pattern is the consumer group `group:<name>:<pattern>`, whose route lapses `GROUP_TTL` after
+ * its last member's bus stopped refreshing it; after that, publishes skip the stream again.
+ */
+import type { Redis } from "ioredis";
+import type { Envelope } from "../envelope.js";
+import type { RemoteDelivery, RemoteSubscribeOptions, RemoteSubscription } from "../transport.js";
+import { type ConsumerOptions, StreamConsumer } from "./_redis-consumer.js";
+import type { Route, Routes } from "./_redis-routes.js";
+import type { RedisNames } from "./_redis-wire.js";
+
+/** How long a group's route outlives the last refresh by a member's bus, in milliseconds. */
+export const GROUP_TTL = 30_000;
+
+export interface GroupsContext {
+  readonly command: Redis;
+  readonly names: RedisNames;
+  readonly routes: Routes;
+  readonly origin: string;
+  /** A new connection for one consumer's blocking reads. */
+  connect(name: string): Promise<Redis>;
+  log(message: string): void;
+  deadLetter(envelope: Envelope, consumer: string, deliveries: number, error: unknown): void;
+}
+
+interface Member {
+  readonly group: string;
+  readonly pattern: string;
+  readonly durable: boolean;
+}
+
+export class Groups {
+  private readonly members = new Set<Member>();
+  private readonly consumers = new Set<StreamConsumer>();
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly context: GroupsContext,
+    private readonly options: ConsumerOptions,
+  ) {}
+
+  subscribe(pattern: string, options: RemoteSubscribeOptions, delivery: RemoteDelivery): RemoteSubscription {
+    const durable = options.durable !== undefined;
+    const name = options.durable ?? options.group ?? "";
+    const member: Member = {
+      group: durable ? `durable:${name}` : `group:${name}:${pattern}`,
+      pattern,
+      durable,
+    };
+    let consumer: StreamConsumer | undefined;
+    let stopped = false;
+    const ready = (async () => {
+      await this.join(member);
+      const connection = await this.context.connect(`${member.group} ${this.context.origin}`);
+      if (stopped) return connection.disconnect();
+      consumer = new StreamConsumer(
+        connection,
+        member.group,
+        name,
+        pattern,
+        delivery,
+        {
+          stream: this.context.names.stream,
+          consumer: this.context.origin,
+          log: (message) => this.context.log(message),
+          deadLetter: (...args) => this.context.deadLetter(...args),
+          rejoin: () => this.join(member),
+        },
+        this.options,
+      );
+      this.members.add(member);
+      this.consumers.add(consumer);
+      this.beat();
+      consumer.start();
+    })();
+    return {
+      ready,
+      unsubscribe: async () => {
+        stopped = true;
+        await ready.catch(() => undefined);
+        this.members.delete(member);
+        if (consumer === undefined) return;
+        this.consumers.delete(consumer);
+        await consumer.stop();
+      },
+    };
+  }
+
+  /** Stops every consumer, each after its delivery in progress. */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.members.clear();
+    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+    this.consumers.clear();
+  }
+
+  private join(member: Member): Promise<void> {
+    return this.context.routes.join(this.context.command, member.group, this.route(member));
+  }
+
+  private route(member: Member): Route {
+    return { pattern: member.pattern, expires: member.durable ? 0 : Date.now() + GROUP_TTL };
+  }
+
+  /** Keeps the routes of this bus's groups from lapsing while it has members in them. */
+  private beat(): void {
+    if (this.heartbeat !== undefined) return;
+    this.heartbeat = setInterval(() => {
+      for (const member of this.members) {
+        if (member.durable) continue;
+        this.context.routes
+          .refresh(this.context.command, member.group, this.route(member))
+          .catch((error: unknown) =>
+            this.context.log(`group "${member.group}" not refreshed: ${String(error)}`),
+          );
+      }
+    }, GROUP_TTL / 3);
+    this.heartbeat.unref();
+  }
+}

@@ -5,10 +5,11 @@
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { createEnvelope, type Envelope } from "../envelope.js";
+import type { Envelope } from "../envelope.js";
 import { TransportError } from "../errors.js";
 import type { RemoteDelivery, RemoteSubscription, TransportContext } from "../transport.js";
 import { decodeFrame, encodeFrame, type WireHeaders } from "./_codec.js";
+import { createDeadLetter } from "./_deadletter.js";
 import { headerOf, type NatsModules, toHeaders } from "./_nats-wire.js";
 
 /** JetStream options of `natsTransport()`. */
@@ -182,21 +183,7 @@ export class Durable {
 
   /** Publishes `bus.deadletter` with the event, the consumer and the error. */
   private deadLetter(envelope: Envelope, consumer: string, deliveries: number, error: unknown): void {
-    const data = {
-      consumer,
-      deliveries,
-      error:
-        error instanceof Error
-          ? { name: error.name, message: error.message }
-          : { name: "Error", message: String(error) },
-      event: envelope,
-    };
-    const letter = createEnvelope(
-      "bus.deadletter",
-      data,
-      `agent-bus/deadletter/${consumer}`,
-      `${envelope.id}:deadletter`,
-    );
+    const letter = createDeadLetter(envelope, consumer, deliveries, error);
     // Another origin than the bus's own, so that this bus's subscribers see it too.
     const frame = encodeFrame(letter, `${this.context?.origin}:deadletter`, Number.POSITIVE_INFINITY);
     this.nc?.publish(`${this.namespace}.bus.deadletter`, frame.body, {

@@ -1,5 +1,6 @@
 /** `agent-bus run`: the host as a program, until SIGINT or SIGTERM. */
 import { relative, resolve } from "node:path";
+import { TOKEN_ENV } from "../host/access.js";
 import {
   ConfigError,
   closeOnSignals,
@@ -21,6 +22,9 @@ const RUN_OPTIONS: OptionSpec = {
   config: "string",
   "data-dir": "string",
   port: "port",
+  host: "string",
+  token: "string",
+  "no-inspector": "flag",
   help: "flag",
 };
 
@@ -36,6 +40,10 @@ export function runOptions(argv: readonly string[]): HostOptions & { help?: bool
   if (values.config !== undefined) options.config = values.config as string;
   if (values["data-dir"] !== undefined) options.dataDir = values["data-dir"] as string;
   if (values.port !== undefined) options.port = values.port as number;
+  if (values.host !== undefined) options.hostname = values.host as string;
+  const token = (values.token as string | undefined) ?? process.env[TOKEN_ENV];
+  if (token !== undefined && token !== "") options.token = token;
+  if (values["no-inspector"] === true) options.inspector = false;
   return options;
 }
 
@@ -59,12 +67,19 @@ function displayPath(path: string): string {
 
 function banner(host: Host, dataDir: string): string {
   const { loaded, failed } = host.extensions;
-  const routes = host.http.routes();
+  // The inspector's assets and API are many routes; one line for the page says it all.
+  const all = host.http.routes();
+  const routes = all.filter((route) => route.owner !== "inspector");
   const width = Math.max(...routes.map((r) => r.path.length));
   const lines = [
     `agent-bus ${version()}: ${loaded.length} extension(s) on the in-memory bus: ${loaded.map((e) => e.name).join(", ") || "none"}`,
   ];
   if (failed.length > 0) lines.push(`  not loaded: ${failed.map((e) => `${e.name} (${e.kind})`).join(", ")}`);
+  if (all.length > routes.length) {
+    lines.push(
+      `  inspector  ${host.url}/   (live events, rates, subscribers, errors; /metrics for Prometheus)`,
+    );
+  }
   for (const route of routes) {
     const what = route.owner === "host" ? "extensions and routes" : route.owner;
     lines.push(`  ${route.method} ${host.url}${route.path.padEnd(width)}  ${what}`);

@@ -3,8 +3,10 @@ import type { Server } from "node:http";
 import { resolve } from "node:path";
 import type { EventBus } from "../bus.js";
 import { bus as sharedBus } from "../index.js";
+import { attachInspector, type Inspector } from "../inspector/index.js";
+import { checkAccess } from "./access.js";
 import { checkConfig, extensionOrder, readConfigFile } from "./config.js";
-import { RouteTable, startHttpServer, stopHttpServer } from "./http.js";
+import { RouteTable, type ServerAccess, startHttpServer, stopHttpServer } from "./http.js";
 import { type LoadEnvironment, loadExtension, type Started } from "./load.js";
 import { createLogger } from "./logger.js";
 import type { FailedExtension, Host, HostConfig, HostOptions, LoadedExtension, Logger } from "./types.js";
@@ -38,6 +40,13 @@ function checkOptions(options: HostOptions): void {
   if (teardownTimeout !== undefined && !(typeof teardownTimeout === "number" && teardownTimeout > 0)) {
     throw new TypeError(`teardownTimeout must be a positive number, got ${String(teardownTimeout)}`);
   }
+  if (port !== undefined) checkAccess(options.hostname ?? "127.0.0.1", options.token);
+}
+
+/** The address a browser on this machine uses: a wildcard bind is reached through loopback. */
+function urlOf(hostname: string, port: number): string {
+  const host = hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 function loadConfig(config: HostOptions["config"]): HostConfig {
@@ -104,7 +113,7 @@ async function loadAll(names: readonly string[], env: LoadEnvironment, outcome: 
 }
 
 /** Starts the HTTP server when a port is given; the host's own route `/` lists what runs. */
-async function serve(routes: RouteTable, outcome: Outcome, port: number | undefined) {
+async function serve(routes: RouteTable, outcome: Outcome, port: number | undefined, access: ServerAccess) {
   // A fallback, so the inspector (or an extension) can take "/" for a page of its own.
   routes.fallback("host", "GET", "/", () => ({
     extensions: outcome.loaded.map(({ name, displayName, source }) => ({ name, displayName, source })),
@@ -112,9 +121,12 @@ async function serve(routes: RouteTable, outcome: Outcome, port: number | undefi
     routes: routes.list(),
   }));
   if (port === undefined) return undefined;
-  const server = await startHttpServer(routes, port);
+  const server = await startHttpServer(routes, port, access);
   const address = server.address();
-  const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : port}`;
+  const url = urlOf(
+    access.hostname ?? "127.0.0.1",
+    typeof address === "object" && address ? address.port : port,
+  );
   return { server, url };
 }
 
@@ -122,7 +134,7 @@ async function serve(routes: RouteTable, outcome: Outcome, port: number | undefi
 async function shutdown(
   env: LoadEnvironment,
   outcome: Outcome,
-  server: Server | undefined,
+  served: { server: Server; inspector: Inspector | undefined } | undefined,
   reason: string,
   teardownTimeout: number,
 ): Promise<void> {
@@ -133,7 +145,8 @@ async function shutdown(
     log.error(`could not publish ${HOST_EVENTS.shutdown}`, error);
   }
   for (const started of [...outcome.started].reverse()) await tearDown(started, teardownTimeout, log);
-  if (server !== undefined) await stopHttpServer(server);
+  served?.inspector?.close();
+  if (served !== undefined) await stopHttpServer(served.server);
   await bus.close();
 }
 
@@ -161,7 +174,22 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   };
   const outcome: Outcome = { loaded: [], failed: [], started: [] };
   // The server starts first so a taken port fails before any setup has side effects.
-  const served = await serve(routes, outcome, options.port);
+  const served = await serve(routes, outcome, options.port, {
+    hostname: options.hostname,
+    token: options.token,
+  });
+  // Mounted before the extensions load, so the page shows their lifecycle events too.
+  const inspector =
+    served === undefined || options.inspector === false
+      ? undefined
+      : attachInspector({
+          bus: env.bus,
+          http: routes.scoped("inspector"),
+          extensions: () => ({
+            loaded: outcome.loaded.map(({ name, displayName, source }) => ({ name, displayName, source })),
+            failed: outcome.failed.map(({ name, kind, message }) => ({ name, kind, message })),
+          }),
+        });
   await loadAll(extensionOrder(options.extensions ?? [], config), env, outcome);
   const { loaded, failed } = outcome;
   const ready = { loaded: loaded.map((e) => e.name), failed: failed.map((e) => e.name), url: served?.url };
@@ -173,7 +201,8 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
     url: served?.url,
     http: routes.scoped("host"),
     close: (reason = "close") => {
-      closing ??= shutdown(env, outcome, served?.server, reason, options.teardownTimeout ?? 5000);
+      const server = served && { server: served.server, inspector };
+      closing ??= shutdown(env, outcome, server, reason, options.teardownTimeout ?? 5000);
       return closing;
     },
   };

@@ -1,5 +1,6 @@
 /** The host's small HTTP server on 127.0.0.1 and the route table extensions add to. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { admit, applySecurityHeaders } from "./access.js";
 
 /** The default port of `agent-bus run`. */
 export const DEFAULT_PORT = 4319;
@@ -119,8 +120,26 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(`${text}\n`);
 }
 
-async function handle(table: RouteTable, request: IncomingMessage, response: ServerResponse): Promise<void> {
+/** Where the server listens and who may use it. */
+export interface ServerAccess {
+  /**
+   * Address to bind to; anything but loopback needs a token.
+   * @default "127.0.0.1"
+   */
+  hostname?: string;
+  /** When set, every request must carry it (bearer header, cookie, or `?token=` once). */
+  token?: string | undefined;
+}
+
+async function handle(
+  table: RouteTable,
+  request: IncomingMessage,
+  response: ServerResponse,
+  token: string | undefined,
+): Promise<void> {
   const url = new URL(request.url ?? "/", "http://127.0.0.1");
+  applySecurityHeaders(response);
+  if (token !== undefined && !admit(request, response, url, token)) return;
   const found = table.find(request.method ?? "GET", url.pathname);
   if (found === undefined) return sendJson(response, 404, { error: `no route for ${url.pathname}` });
   if (found === "wrong-method") {
@@ -128,25 +147,29 @@ async function handle(table: RouteTable, request: IncomingMessage, response: Ser
   }
   try {
     const result = await found.handler(request, response, url);
-    if (!response.writableEnded) {
-      if (result === undefined) response.end();
-      else sendJson(response, 200, result);
-    }
+    // A handler that sent headers owns the response (a stream stays open); else undefined means empty.
+    if (result !== undefined) sendJson(response, 200, result);
+    else if (!response.headersSent) response.end();
   } catch (error) {
     sendJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
   }
 }
 
-/** Starts the server on 127.0.0.1; rejects with PortInUseError when the port is taken. */
-export async function startHttpServer(table: RouteTable, port: number): Promise<Server> {
+/** Starts the server (on 127.0.0.1 by default); rejects with PortInUseError when the port is taken. */
+export async function startHttpServer(
+  table: RouteTable,
+  port: number,
+  access: ServerAccess = {},
+): Promise<Server> {
+  const { hostname = "127.0.0.1", token } = access;
   const server = createServer((request, response) => {
-    void handle(table, request, response);
+    void handle(table, request, response, token);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(error.code === "EADDRINUSE" ? new PortInUseError(port, { cause: error }) : error);
     });
-    server.listen(port, "127.0.0.1", () => resolve());
+    server.listen(port, hostname, () => resolve());
   });
   return server;
 }

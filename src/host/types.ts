@@ -96,6 +96,18 @@ export interface HostOptions {
   /** Starts the HTTP server on 127.0.0.1 at this port (0 = any free port); none when left out. */
   port?: number;
   /**
+   * Address the HTTP server binds to; any other than loopback requires `token`.
+   * @default "127.0.0.1"
+   */
+  hostname?: string;
+  /** Required by every HTTP request when set (at least 8 characters); never logged. */
+  token?: string;
+  /**
+   * Serves the inspector page, its API and `/metrics` on the HTTP server.
+   * @default true when `port` is given
+   */
+  inspector?: boolean;
+  /**
    * The bus to host; `host.close()` closes it.
    * @default the shared `bus` exported by "agent-bus"
    */

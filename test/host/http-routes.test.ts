@@ -1,7 +1,6 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { createHost, PortInUseError } from "../../src/host/index.js";
-import { attachInspector } from "../../src/inspector/index.js";
 import { captureConsole, extensionsDir, startHost } from "./helpers.js";
 
 const routesExtension = `
@@ -45,12 +44,13 @@ describe("http server", () => {
     expect(await boom.json()).toEqual({ error: "handler boom" });
   });
 
-  it("lists extensions and routes at /", async () => {
+  it("lists extensions and routes at / when the inspector is off", async () => {
     const dir = extensionsDir({ web: routesExtension });
     const host = await startHost({
       extensions: ["web", "ghost"],
       extensionsDir: dir,
       port: 0,
+      inspector: false,
       console: captureConsole().sink,
     });
     const index = await (await fetch(`${host.url}/`)).json();
@@ -99,7 +99,7 @@ describe("http server", () => {
   });
 
   it("lets a route at / take the place of the host's index, which comes back when it goes", async () => {
-    const host = await startHost({ port: 0, console: captureConsole().sink });
+    const host = await startHost({ port: 0, inspector: false, console: captureConsole().sink });
     const remove = host.http.route("GET", "/", () => ({ page: "mine" }));
     expect(await (await fetch(`${host.url}/`)).json()).toEqual({ page: "mine" });
     expect(host.http.routes().filter((r) => r.path === "/")).toEqual([
@@ -118,17 +118,16 @@ describe("http server", () => {
       console: captureConsole().sink,
     });
     expect(host.extensions.failed).toEqual([]);
-    const inspector = attachInspector({ bus: host.bus, http: host.http });
-    try {
-      const paths = host.http.routes().map((r) => `${r.method} ${r.path}`);
-      expect(new Set(paths).size).toBe(paths.length);
-      expect(paths).toEqual(
-        expect.arrayContaining(["GET /metrics", "GET /metrics/counters", "GET /learning/progress"]),
-      );
-      host.bus.publish("metric", { name: "requests", value: 2 });
-      expect(await (await fetch(`${host.url}/metrics/counters`)).json()).toMatchObject({ requests: 2 });
-    } finally {
-      inspector.close();
-    }
+    const paths = host.http.routes().map((r) => `${r.method} ${r.path}`);
+    expect(new Set(paths).size).toBe(paths.length);
+    expect(paths).toEqual(
+      expect.arrayContaining(["GET /", "GET /metrics", "GET /metrics/counters", "GET /learning/progress"]),
+    );
+    expect((await fetch(`${host.url}/`)).headers.get("content-type")).toContain("text/html");
+    host.bus.publish("metric", { name: "requests", value: 2 });
+    expect(await (await fetch(`${host.url}/metrics/counters`)).json()).toMatchObject({ requests: 2 });
+    expect(await (await fetch(`${host.url}/metrics`)).text()).toContain(
+      'agent_bus_events_published_total{type="metric"} 1',
+    );
   });
 });

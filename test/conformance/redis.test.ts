@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { redisTransport } from "../../src/transports/redis.js";
 import { skipWithout } from "../transports/_broker.js";
+import { deleteNamespaces } from "../transports/_redis.js";
 import { describeTransportConformance } from "./suite.js";
 
 const URL = "redis://127.0.0.1:6379";
@@ -37,11 +38,3 @@ describeTransportConformance(
   },
   { skip },
 );
-
-/** Deletes the keys the suite's namespaces left (streams, routes, dedupe and claim keys). */
-export async function deleteNamespaces(raw: Redis, names: Iterable<string>): Promise<void> {
-  for (const namespace of names) {
-    const keys = await raw.keys(`${namespace}:*`);
-    if (keys.length > 0) await raw.del(...keys);
-  }
-}

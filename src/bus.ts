@@ -3,12 +3,20 @@
  * async delivery, request/reply and an optional transport to other processes.
  */
 
+import { SubscriptionRegistry } from "./_registry.js";
 import { Remote } from "./_remote.js";
 import { Responders } from "./_responders.js";
-import { EventQueue, type EventStream, type EventStreamOptions } from "./_stream.js";
-import { type AnyCallback, type Group, pickMember, type Subscriber, SubscriberList } from "./_subscribers.js";
+import type { EventStream, EventStreamOptions } from "./_stream.js";
+import {
+  type AnyCallback,
+  type Group,
+  pickMember,
+  type Subscriber,
+  type SubscriberList,
+} from "./_subscribers.js";
+import { eventStream, nextEvent, type WaitSource } from "./_waiting.js";
 import { createEnvelope, createIdSource, type Envelope, type PublishOptions } from "./envelope.js";
-import { BusClosedError, PublishDepthError, TimeoutError } from "./errors.js";
+import { BusClosedError, PublishDepthError } from "./errors.js";
 import type {
   AnyEvents,
   Callback,
@@ -19,106 +27,18 @@ import type {
   ReplyOf,
   Responder,
 } from "./event-map.js";
-import { assertEventType, assertPattern, isPattern, PatternTrie } from "./patterns.js";
-import type { Transport, TransportStatus } from "./transport.js";
-
-/** Where a callback error happened, handed to `onError`. */
-export interface ErrorContext {
-  /** The event type that was published. */
-  readonly eventType: string;
-  /** The event being delivered. */
-  readonly event: Envelope;
-  /** The callback that failed. */
-  readonly callback: (...args: never[]) => unknown;
-}
-
-/** Options of `new EventBus()`. */
-export interface EventBusOptions {
-  /**
-   * CloudEvents `source` of the events this bus publishes.
-   * @default "agent-bus/<random id>"
-   */
-  source?: string;
-  /**
-   * Receives every callback error instead of the default log line
-   * `[EventBus] Error in callback for <eventType>: <message>` on console.error.
-   */
-  onError?: (error: unknown, context: ErrorContext) => void;
-  /**
-   * Subscriptions on one pattern above which one leak warning is printed; 0 turns it off.
-   * @default 100
-   */
-  maxListeners?: number;
-  /**
-   * Nesting depth of publishes from inside callbacks at which a cycle is assumed and stopped.
-   * @default 32
-   */
-  maxPublishDepth?: number;
-  /** Carries events to other threads, processes or machines; none keeps the bus in memory. */
-  transport?: Transport;
-  /** Receives the transport's connection state changes. */
-  onStatus?: (status: TransportStatus) => void;
-}
-
-/** Options of `subscribe()`. */
-export interface SubscribeOptions {
-  /** Removes the subscription when aborted. */
-  signal?: AbortSignal;
-  /** Removes the subscription before its first call. */
-  once?: boolean;
-  /** Each event goes to one subscription of the group (round robin; a queue group on a broker). */
-  group?: string;
-  /** Durable consumer name: needs a transport that supports durable subscriptions. */
-  durable?: string;
-}
-
-/** Removes exactly one registration; returns whether it was still there. Idempotent. */
-export interface Unsubscribe {
-  (): boolean;
-  [Symbol.dispose](): void;
-}
-
-/** The outcome of `publishAsync()`. */
-export interface DeliveryReport {
-  /** Callbacks that returned, or whose promise resolved. */
-  readonly delivered: number;
-  /** Callbacks that threw, or whose promise rejected (reported to onError too). */
-  readonly failed: number;
-}
-
-/** One callback call, as observers see it. */
-export interface DeliveryRecord {
-  /** The event type that was published. */
-  readonly eventType: string;
-  /** Time the callback took, in milliseconds; until its promise settled for async callbacks. */
-  readonly durationMs: number;
-  /** True when the callback threw or its promise rejected. */
-  readonly failed: boolean;
-  /** What it threw, when it failed. */
-  readonly error?: unknown;
-  /** The callback that was called. */
-  readonly callback: (...args: never[]) => unknown;
-}
-
-/** Watches every callback call of a bus: for metrics and inspectors, never for delivery itself. */
-export type DeliveryObserver = (record: DeliveryRecord) => void;
-
-/** Options of `once()`. */
-export interface OnceOptions {
-  signal?: AbortSignal;
-  /** Milliseconds after which the promise rejects with a TimeoutError. */
-  timeout?: number;
-}
-
-/** Options of `request()`. */
-export interface RequestOptions extends PublishOptions {
-  /**
-   * Milliseconds after which the request rejects with a TimeoutError.
-   * @default 30000
-   */
-  timeout?: number;
-  signal?: AbortSignal;
-}
+import type {
+  DeliveryObserver,
+  DeliveryRecord,
+  DeliveryReport,
+  ErrorContext,
+  EventBusOptions,
+  OnceOptions,
+  RequestOptions,
+  SubscribeOptions,
+  Unsubscribe,
+} from "./options.js";
+import { assertEventType } from "./patterns.js";
 
 interface AsyncTally {
   delivered: number;
@@ -128,8 +48,6 @@ interface AsyncTally {
   firstError?: { readonly error: unknown };
 }
 
-const NO_ROUTE: readonly SubscriberList[] = Object.freeze([]);
-const ROUTE_CACHE_LIMIT = 10_000;
 const clock: { now(): number } = globalThis.performance ?? Date;
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for("Symbol.dispose");
 
@@ -151,11 +69,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export class EventBus<Events extends object = AnyEvents, Replies extends object = Record<never, never>> {
   /** CloudEvents `source` stamped on the events this bus publishes. */
   readonly source: string;
-  private readonly exact = new Map<string, SubscriberList>();
-  private readonly wildcards = new Map<string, SubscriberList>();
-  private readonly trie = new PatternTrie<SubscriberList>();
-  /** Lists that receive each published type, cached; doubles as the cache of validated types. */
-  private readonly routes = new Map<unknown, readonly SubscriberList[]>();
+  private readonly registry = new SubscriptionRegistry();
+  /** The registry's exact-type map, held here so the hot path reads one field, not two. */
+  private readonly exact = this.registry.exact;
   private readonly responders: Responders;
   private readonly remote: Remote | undefined;
   private readonly nextId = createIdSource();
@@ -248,7 +164,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
    */
   unsubscribe(pattern: string, callback: (...args: never[]) => unknown): boolean {
     if (typeof pattern !== "string" || typeof callback !== "function") return false;
-    const list = this.exact.get(pattern) ?? this.wildcards.get(pattern);
+    const list = this.registry.find(pattern);
     const subscriber = list?.earliest(callback as AnyCallback);
     return subscriber === undefined ? false : this.remove(subscriber);
   }
@@ -292,30 +208,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     pattern: Pattern & KnownPattern<Events, Pattern>,
     options: OnceOptions = {},
   ): Promise<PayloadOf<Events, Pattern>> {
-    const { signal, timeout } = options;
-    if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
-      return Promise.reject(new TypeError(`timeout must be a non-negative number, got ${String(timeout)}`));
-    }
-    return new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const settle = (fn: () => void) => {
-        off();
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        this.closeHooks.delete(onClose);
-        fn();
-      };
-      const onAbort = () => settle(() => reject(signal?.reason));
-      const onClose = () => settle(() => reject(new BusClosedError("wait for an event")));
-      const off = (this as unknown as EventBus).subscribe(pattern, (data) => settle(() => resolve(data)), {
-        once: true,
-      });
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      if (timeout !== undefined)
-        timer = setTimeout(() => settle(() => reject(new TimeoutError(pattern, timeout))), timeout);
-      this.closeHooks.add(onClose);
-    });
+    return nextEvent(this.waitSource(), pattern, options) as Promise<PayloadOf<Events, Pattern>>;
   }
 
   /** An async iterator over the envelopes of the events matching the pattern. */
@@ -323,18 +216,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     pattern: Pattern & KnownPattern<Events, Pattern>,
     options: EventStreamOptions = {},
   ): EventStream<PayloadOf<Events, Pattern>> {
-    let off: Unsubscribe | undefined;
-    const onClose = () => queue.end();
-    const queue = new EventQueue(options, () => {
-      off?.();
-      options.signal?.removeEventListener("abort", onClose);
-      this.closeHooks.delete(onClose);
-    });
-    off = (this as unknown as EventBus).subscribe(pattern, (_data, envelope) => queue.push(envelope));
-    if (options.signal?.aborted) queue.end();
-    options.signal?.addEventListener("abort", onClose, { once: true });
-    this.closeHooks.add(onClose);
-    return queue as EventStream<PayloadOf<Events, Pattern>>;
+    return eventStream(this.waitSource(), pattern, options) as EventStream<PayloadOf<Events, Pattern>>;
   }
 
   /**
@@ -372,16 +254,15 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
 
   /** Number of subscriptions on exactly this type or pattern, or on all of them. */
   listenerCount(pattern?: string): number {
-    if (pattern !== undefined) return (this.exact.get(pattern) ?? this.wildcards.get(pattern))?.size ?? 0;
+    if (pattern !== undefined) return this.registry.find(pattern)?.size ?? 0;
     let count = 0;
-    for (const list of this.exact.values()) count += list.size;
-    for (const list of this.wildcards.values()) count += list.size;
+    for (const list of this.registry.lists()) count += list.size;
     return count;
   }
 
   /** The event types and patterns that have at least one subscription, in first-subscribed order. */
   eventTypes(): string[] {
-    return [...this.exact.keys(), ...this.wildcards.keys()];
+    return this.registry.patterns();
   }
 
   /**
@@ -417,13 +298,13 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     if (this.closed) return;
     this.closed = true;
     for (const hook of [...this.closeHooks]) hook();
-    for (const list of [...this.exact.values(), ...this.wildcards.values()]) {
+    for (const list of this.registry.lists()) {
       for (let s = list.head; s !== undefined; s = s.next) this.remove(s);
       for (const group of [...(list.groups?.values() ?? [])])
         for (const s of [...group.members]) this.remove(s);
     }
     this.responders.clear();
-    this.routes.clear();
+    this.registry.clear();
     await this.remote?.close();
   }
 
@@ -439,7 +320,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     tally: AsyncTally | undefined,
   ): void {
     if (this.closed) throw new BusClosedError("publish");
-    const lists = this.route(eventType);
+    const lists = this.registry.route(eventType);
     let envelope: Envelope | undefined;
     if (this.remote !== undefined) {
       envelope = this.envelope(eventType, data, options);
@@ -451,20 +332,6 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     } else if (lists.length > 0) {
       this.dispatchMany(lists, eventType, data, options, envelope, tally, groupsAreLocal);
     }
-  }
-
-  /** The lists receiving an event type: the exact one and every matching pattern's. */
-  private route(eventType: string): readonly SubscriberList[] {
-    const cached = this.routes.get(eventType);
-    if (cached !== undefined) return cached;
-    assertEventType(eventType);
-    const exact = this.exact.get(eventType);
-    const lists = this.trie.size === 0 ? [] : this.trie.match(eventType);
-    if (exact !== undefined) lists.unshift(exact);
-    const route = lists.length === 0 ? NO_ROUTE : lists;
-    if (this.routes.size >= ROUTE_CACHE_LIMIT) this.routes.clear();
-    this.routes.set(eventType, route);
-    return route;
   }
 
   /** Walks one list: the hot loop of every publish. */
@@ -599,8 +466,20 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     tally?.pending.push(settled);
   }
 
+  private waitSource(): WaitSource {
+    return {
+      subscribe: (pattern, callback, options) => this.untyped.subscribe(pattern, callback, options),
+      closeHooks: this.closeHooks,
+    };
+  }
+
+  /** This bus without its event map, for internal subscriptions to arbitrary patterns. */
+  private get untyped(): EventBus {
+    return this as unknown as EventBus;
+  }
+
   private updateDirect(): void {
-    this.direct = this.trie.size === 0 && this.remote === undefined && this.observers.length === 0;
+    this.direct = !this.registry.hasPatterns && this.remote === undefined && this.observers.length === 0;
   }
 
   private observe(s: Subscriber, eventType: string, started: number, error: unknown, failed: boolean): void {
@@ -698,19 +577,8 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   }
 
   private listFor(pattern: string): SubscriberList {
-    const existing = this.exact.get(pattern) ?? this.wildcards.get(pattern);
-    if (existing !== undefined) return existing;
-    assertPattern(pattern);
-    const list = new SubscriberList(pattern);
-    if (isPattern(pattern)) {
-      this.wildcards.set(pattern, list);
-      this.trie.set(pattern, list);
-      this.updateDirect();
-      this.routes.clear();
-    } else {
-      this.exact.set(pattern, list);
-      this.routes.delete(pattern);
-    }
+    const list = this.registry.obtain(pattern);
+    this.updateDirect();
     return list;
   }
 
@@ -726,16 +594,8 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   }
 
   private dropList(list: SubscriberList): void {
-    const { pattern } = list;
-    if (this.exact.get(pattern) === list) {
-      this.exact.delete(pattern);
-      this.routes.delete(pattern);
-    } else if (this.wildcards.get(pattern) === list) {
-      this.wildcards.delete(pattern);
-      this.trie.delete(pattern);
-      this.updateDirect();
-      this.routes.clear();
-    }
+    this.registry.drop(list);
+    this.updateDirect();
   }
 
   private groupKey(options: SubscribeOptions | undefined): string | undefined {

@@ -9,17 +9,6 @@ import { EventBus } from "./bus.js";
 
 export { DEFAULT_REQUEST_TIMEOUT } from "./_responders.js";
 export type { EventStream, EventStreamOptions, OverflowPolicy } from "./_stream.js";
-export type {
-  DeliveryObserver,
-  DeliveryRecord,
-  DeliveryReport,
-  ErrorContext,
-  EventBusOptions,
-  OnceOptions,
-  RequestOptions,
-  SubscribeOptions,
-  Unsubscribe,
-} from "./bus.js";
 export { EventBus } from "./bus.js";
 export type { Envelope, PublishOptions } from "./envelope.js";
 export { createEnvelope } from "./envelope.js";
@@ -44,6 +33,17 @@ export type {
   ReplyOf,
   Responder,
 } from "./event-map.js";
+export type {
+  DeliveryObserver,
+  DeliveryRecord,
+  DeliveryReport,
+  ErrorContext,
+  EventBusOptions,
+  OnceOptions,
+  RequestOptions,
+  SubscribeOptions,
+  Unsubscribe,
+} from "./options.js";
 export { assertEventType, assertPattern, isPattern, MAX_EVENT_TYPE_LENGTH, matches } from "./patterns.js";
 export type {
   RemoteDelivery,

@@ -2,7 +2,8 @@
  * The inspector's view of a bus: recent events, counters per type, events per second and callback
  * errors, gathered from one `>` subscription and a delivery observer.
  */
-import type { DeliveryRecord, EventBus } from "../bus.js";
+import type { EventBus } from "../bus.js";
+import type { DeliveryRecord } from "../options.js";
 import type { Envelope } from "../envelope.js";
 import { RateHistory } from "./rates.js";
 

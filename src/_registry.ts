@@ -1,0 +1,87 @@
+/**
+ * Where subscriptions live: exact types in a map, wildcard patterns in a trie, and a cache of the
+ * lists each published type reaches, so that a publish costs one map lookup however many
+ * patterns exist.
+ */
+import { SubscriberList } from "./_subscribers.js";
+import { assertEventType, assertPattern, isPattern, PatternTrie } from "./patterns.js";
+
+const NO_ROUTE: readonly SubscriberList[] = Object.freeze([]);
+/** Distinct published types remembered; the cache starts over past this. */
+const ROUTE_CACHE_LIMIT = 10_000;
+
+export class SubscriptionRegistry {
+  /** Lists of exact types. The publish hot path reads it directly. */
+  readonly exact = new Map<string, SubscriberList>();
+  private readonly wildcards = new Map<string, SubscriberList>();
+  private readonly trie = new PatternTrie<SubscriberList>();
+  /** Route per published type; doubles as the set of types already validated. */
+  private readonly routes = new Map<unknown, readonly SubscriberList[]>();
+
+  get hasPatterns(): boolean {
+    return this.trie.size > 0;
+  }
+
+  /** The list of exactly this type or pattern, if it has subscribers. */
+  find(pattern: string): SubscriberList | undefined {
+    return this.exact.get(pattern) ?? this.wildcards.get(pattern);
+  }
+
+  /** The list of a type or pattern, validated and created when new. */
+  obtain(pattern: string): SubscriberList {
+    const existing = this.find(pattern);
+    if (existing !== undefined) return existing;
+    assertPattern(pattern);
+    const list = new SubscriberList(pattern);
+    if (isPattern(pattern)) {
+      this.wildcards.set(pattern, list);
+      this.trie.set(pattern, list);
+      this.routes.clear();
+    } else {
+      this.exact.set(pattern, list);
+      this.routes.delete(pattern);
+    }
+    return list;
+  }
+
+  /** Forgets a list that lost its last subscriber. */
+  drop(list: SubscriberList): void {
+    const { pattern } = list;
+    if (this.exact.get(pattern) === list) {
+      this.exact.delete(pattern);
+      this.routes.delete(pattern);
+    } else if (this.wildcards.get(pattern) === list) {
+      this.wildcards.delete(pattern);
+      this.trie.delete(pattern);
+      this.routes.clear();
+    }
+  }
+
+  /** The lists receiving an event type: the exact one and every matching pattern's. */
+  route(eventType: string): readonly SubscriberList[] {
+    const cached = this.routes.get(eventType);
+    if (cached !== undefined) return cached;
+    assertEventType(eventType);
+    const exact = this.exact.get(eventType);
+    const lists = this.trie.size === 0 ? [] : this.trie.match(eventType);
+    if (exact !== undefined) lists.unshift(exact);
+    const route = lists.length === 0 ? NO_ROUTE : lists;
+    if (this.routes.size >= ROUTE_CACHE_LIMIT) this.routes.clear();
+    this.routes.set(eventType, route);
+    return route;
+  }
+
+  /** Every list, exact types first, each group in subscription order. */
+  lists(): SubscriberList[] {
+    return [...this.exact.values(), ...this.wildcards.values()];
+  }
+
+  /** The types and patterns that have subscribers. */
+  patterns(): string[] {
+    return [...this.exact.keys(), ...this.wildcards.keys()];
+  }
+
+  clear(): void {
+    this.routes.clear();
+  }
+}

@@ -1,5 +1,10 @@
-/** Redis test helpers: cleaning up what a namespace left on the shared server. */
+/** Redis test helpers: cleaning up what a namespace left on the shared server, an own server for faults. */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Redis } from "ioredis";
+import { portOpen } from "./_broker.js";
 
 /** Deletes the keys of these namespaces (stream, routes, dedupe and claim keys). */
 export async function deleteNamespaces(raw: Redis, names: Iterable<string>): Promise<void> {
@@ -12,5 +17,54 @@ export async function deleteNamespaces(raw: Redis, names: Iterable<string>): Pro
       keys.push(...found);
     } while (cursor !== "0");
     if (keys.length > 0) await raw.del(...keys);
+  }
+}
+
+/** A redis-server this test owns, appending to a file in a temporary dir: killed and restarted on it. */
+export class OwnRedisServer {
+  readonly dir = mkdtempSync(join(tmpdir(), "agent-bus-redis-"));
+  private process: ChildProcess | undefined;
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", ""];
+    args.push("--appendonly", "yes", "--appendfsync", "everysec", "--dir", this.dir);
+    this.process = spawn("redis-server", args, { stdio: "ignore" });
+    const deadline = Date.now() + 5000;
+    while (!(await portOpen(this.port, "127.0.0.1", 200))) {
+      if (Date.now() > deadline)
+        throw new Error(`own redis-server did not listen on ${this.port} within 5 s`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+  }
+
+  async dispose(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** True when redis-server is on PATH; CI (AGENT_BUS_REQUIRE_BROKERS=1) makes its absence a failure. */
+export function hasRedisServer(): boolean {
+  try {
+    execFileSync("redis-server", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    if (process.env.AGENT_BUS_REQUIRE_BROKERS === "1")
+      throw new Error("redis-server is not on PATH, and AGENT_BUS_REQUIRE_BROKERS=1 requires it");
+    console.warn("[agent-bus tests] skipping the Redis fault tests: redis-server is not on PATH");
+    return false;
   }
 }

@@ -4,7 +4,7 @@
  * subscriptions as consumer groups on one stream per namespace, request/reply on inbox channels.
  * The client (`ioredis`) is an optional peer dependency, loaded when the transport connects.
  */
-import type { Redis, RedisOptions } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Envelope } from "../envelope.js";
 import { TransportError } from "../errors.js";
 import { matches } from "../patterns.js";
@@ -19,9 +19,10 @@ import type {
   TransportContext,
 } from "../transport.js";
 import { createDeadLetter } from "./_deadletter.js";
-import type { ConsumerOptions } from "./_redis-consumer.js";
+import { followStatus, open, quit, redact } from "./_redis-connection.js";
 import { Groups } from "./_redis-groups.js";
 import { LiveSubscriptions } from "./_redis-live.js";
+import { type RedisTransportOptions, resolve, type Settings } from "./_redis-options.js";
 import { Routes } from "./_redis-routes.js";
 import { Rpc } from "./_redis-rpc.js";
 import {
@@ -31,43 +32,8 @@ import {
   ORIGIN_ATTRIBUTE,
   RedisNames,
 } from "./_redis-wire.js";
-import { assertNamespace } from "./memory.js";
 
-/** Options of `redisTransport()`; every other option goes to ioredis (`username`, `password`, `tls`, ...). */
-export interface RedisTransportOptions extends Omit<RedisOptions, "lazyConnect">, Partial<ConsumerOptions> {
-  /**
-   * Redis URL: `redis://[user:password@]host:port[/db]`, `rediss://` for TLS.
-   * @default "redis://127.0.0.1:6379"
-   */
-  url?: string;
-  /**
-   * First token of every channel and key: buses see only their namespace.
-   * @default "agent-bus"
-   */
-  namespace?: string;
-  /**
-   * Largest event in bytes, as its CloudEvents JSON; bigger ones throw a PayloadError.
-   * @default 1048576
-   */
-  maxPayload?: number;
-  /**
-   * Approximate cap of the namespace's stream (`XADD MAXLEN ~`): older entries are trimmed,
-   * read or not.
-   * @default 100000
-   */
-  maxLength?: number;
-  /**
-   * Milliseconds during which an event id already stored is not stored again (0: off).
-   * @default 120000
-   */
-  duplicateWindow?: number;
-  /**
-   * While disconnected: "buffer" queues publishes in ioredis's offline queue and sends them on
-   * reconnect; "reject" makes publish throw a TransportError.
-   * @default "buffer"
-   */
-  disconnected?: "buffer" | "reject";
-}
+export type { RedisTransportOptions } from "./_redis-options.js";
 
 /**
  * A transport over a Redis server (6.2 or later).
@@ -87,14 +53,12 @@ interface Encoded {
   readonly text: string;
 }
 
-const DEFAULT_URL = "redis://127.0.0.1:6379";
-
 class RedisTransport implements Transport {
   readonly name = "redis";
   readonly capabilities: TransportCapabilities = { groups: true, durable: true, request: true };
   private readonly names: RedisNames;
   private readonly routes: Routes;
-  private readonly maxPayload: number;
+  private readonly settings: Settings;
   private context: TransportContext | undefined;
   private command: Redis | undefined;
   private subscriber: Redis | undefined;
@@ -103,52 +67,28 @@ class RedisTransport implements Transport {
   private groups: Groups | undefined;
   private closing = false;
 
-  constructor(private readonly options: RedisTransportOptions) {
-    const { namespace = "agent-bus", maxPayload = 1024 * 1024, maxLength = 100_000 } = options;
-    const { duplicateWindow = 120_000, maxDeliver = 5, ackWait = 30_000, disconnected = "buffer" } = options;
-    assertNamespace(namespace);
-    positiveInteger("maxPayload", maxPayload);
-    positiveInteger("maxLength", maxLength);
-    positiveInteger("maxDeliver", maxDeliver);
-    if (!(ackWait > 0))
-      throw new TypeError(`ackWait must be a positive number of milliseconds, got ${ackWait}`);
-    if (!(duplicateWindow >= 0))
-      throw new TypeError(
-        `duplicateWindow must be a non-negative number of milliseconds, got ${duplicateWindow}`,
-      );
-    if (disconnected !== "buffer" && disconnected !== "reject")
-      throw new TypeError(`disconnected must be "buffer" or "reject", got ${JSON.stringify(disconnected)}`);
-    this.names = new RedisNames(namespace);
-    this.routes = new Routes(this.names, { maxLength, duplicateWindow });
-    this.maxPayload = maxPayload;
+  constructor(options: RedisTransportOptions) {
+    this.settings = resolve(options);
+    this.names = new RedisNames(this.settings.namespace);
+    this.routes = new Routes(this.names, this.settings);
   }
 
   async connect(context: TransportContext): Promise<void> {
     this.context = context;
     const Client = await loadClient();
-    const {
-      url = DEFAULT_URL,
-      namespace: _n,
-      maxPayload: _p,
-      maxLength: _l,
-      duplicateWindow: _w,
-      disconnected: _d,
-      maxDeliver = 5,
-      ackWait = 30_000,
-      ...client
-    } = this.options;
+    const { url, client, maxDeliver, ackWait } = this.settings;
     const settings = { maxRetriesPerRequest: null, ...client, lazyConnect: true };
     const command = new Client(url, { connectionName: `agent-bus:${this.names.namespace}`, ...settings });
     this.command = command;
     Routes.define(command);
-    await this.open(command, url);
-    this.watchStatus(command, context);
+    await open(command, url);
+    followStatus(command, url, context, () => this.closing);
     const subscriber = command.duplicate();
     this.subscriber = subscriber;
-    await this.open(subscriber, url);
+    await open(subscriber, url);
     const log = (message: string) => this.log(message);
     this.live = new LiveSubscriptions(subscriber, log);
-    this.rpc = new Rpc(this.names, command, this.live, context.origin, this.maxPayload, log);
+    this.rpc = new Rpc(this.names, command, this.live, context.origin, this.settings.maxPayload, log);
     this.groups = new Groups(
       {
         command,
@@ -157,7 +97,7 @@ class RedisTransport implements Transport {
         origin: context.origin,
         connect: async (name) => {
           const connection = command.duplicate({ connectionName: `agent-bus:${name}` });
-          await this.open(connection, url);
+          await open(connection, url);
           return connection;
         },
         log,
@@ -172,7 +112,7 @@ class RedisTransport implements Transport {
   }
 
   encode(envelope: Envelope): Encoded {
-    if (this.options.disconnected === "reject" && this.command?.status !== "ready") {
+    if (this.settings.disconnected === "reject" && this.command?.status !== "ready") {
       throw new TransportError(
         `[EventBus:redis] publish of "${envelope.type}" refused: disconnected (disconnected: "reject")`,
       );
@@ -180,7 +120,7 @@ class RedisTransport implements Transport {
     const text = encodeStructured(
       envelope,
       { [ORIGIN_ATTRIBUTE]: this.context?.origin ?? "" },
-      this.maxPayload,
+      this.settings.maxPayload,
     );
     return { channel: this.names.event(envelope.type), type: envelope.type, id: envelope.id, text };
   }
@@ -227,7 +167,6 @@ class RedisTransport implements Transport {
     this.closing = true;
     await this.groups?.close();
     this.rpc?.close();
-    // QUIT is answered after every command sent before it: the publishes are then on the server.
     await Promise.all([quit(this.command), this.subscriber && quit(this.subscriber)]);
     this.context?.status({ state: "closed" });
   }
@@ -239,32 +178,6 @@ class RedisTransport implements Transport {
     subscriber.on("ready", () => {
       this.routes.load(command).catch((error: unknown) => this.log(`routes not reloaded: ${String(error)}`));
     });
-  }
-
-  private async open(connection: Redis, url: string): Promise<void> {
-    connection.on("error", () => undefined); // reported through the status events instead
-    try {
-      await connection.connect();
-    } catch (error) {
-      connection.disconnect();
-      throw new TransportError(`[EventBus:redis] cannot connect to ${redact(url)}: ${String(error)}`, {
-        cause: error,
-      });
-    }
-  }
-
-  private watchStatus(command: Redis, context: TransportContext): void {
-    let lastError: unknown;
-    command.on("error", (error: unknown) => {
-      lastError = error;
-    });
-    command.on("close", () => {
-      if (!this.closing) context.status({ state: "disconnected", error: lastError });
-    });
-    command.on("reconnecting", () => context.status({ state: "reconnecting", error: lastError }));
-    command.on("ready", () =>
-      context.status({ state: "connected", server: redact(this.options.url ?? DEFAULT_URL) }),
-    );
   }
 
   /** Publishes `bus.deadletter` with the event, the consumer and the error. */
@@ -313,24 +226,4 @@ class RedisTransport implements Transport {
   private log(message: string): void {
     this.context?.log(message);
   }
-}
-
-function positiveInteger(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1)
-    throw new TypeError(`${name} must be a positive integer, got ${String(value)}`);
-}
-
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
-
-async function quit(connection: Redis): Promise<void> {
-  await connection.quit().catch(() => connection.disconnect());
 }

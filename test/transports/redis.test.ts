@@ -274,6 +274,7 @@ describe.skipIf(skip)("redis transport specifics", () => {
     const error = await bus.ready().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
     expect(String(error)).toMatch(/cannot connect to redis:\/\/:\*\*\*@127\.0\.0\.1/u);
+    expect(String(error)).toMatch(/ECONNREFUSED/u);
     expect(String(error)).not.toMatch(/secret/u);
     await bus.close();
   });

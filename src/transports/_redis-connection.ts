@@ -1,0 +1,69 @@
+/**
+ * The connections of a Redis transport: opening one with an error that says why it failed,
+ * following the command connection's state, closing after what was sent.
+ */
+import type { Redis } from "ioredis";
+import { TransportError } from "../errors.js";
+import type { TransportContext } from "../transport.js";
+
+/** Connects a client created with `lazyConnect`; throws a TransportError naming the URL and the cause. */
+export async function open(connection: Redis, url: string): Promise<void> {
+  let cause: unknown;
+  // ioredis reports the reason (refused, WRONGPASS, TLS) as an "error" event; the
+  // rejection of connect() only says the connection closed.
+  const remember = (error: unknown) => {
+    cause ??= error;
+  };
+  connection.on("error", remember);
+  try {
+    await connection.connect();
+  } catch (error) {
+    connection.disconnect();
+    cause ??= error;
+    throw new TransportError(`[EventBus:redis] cannot connect to ${redact(url)}: ${describe(cause)}`, {
+      cause,
+    });
+  } finally {
+    connection.off("error", remember);
+  }
+  // Errors after connecting come with a reconnect, reported through the status events.
+  connection.on("error", () => undefined);
+}
+
+/** Reports the command connection's state changes to the bus. */
+export function followStatus(
+  connection: Redis,
+  url: string,
+  context: TransportContext,
+  closing: () => boolean,
+): void {
+  let lastError: unknown;
+  connection.on("error", (error: unknown) => {
+    lastError = error;
+  });
+  connection.on("close", () => {
+    if (!closing()) context.status({ state: "disconnected", error: lastError });
+  });
+  connection.on("reconnecting", () => context.status({ state: "reconnecting", error: lastError }));
+  connection.on("ready", () => context.status({ state: "connected", server: redact(url) }));
+}
+
+/** QUIT is answered after every command sent before it; falls back to dropping the socket. */
+export async function quit(connection: Redis): Promise<void> {
+  await connection.quit().catch(() => connection.disconnect());
+}
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

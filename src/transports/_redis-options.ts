@@ -1,0 +1,94 @@
+/** Options of `redisTransport()`, their defaults and their checks. */
+import type { RedisOptions } from "ioredis";
+import type { ConsumerOptions } from "./_redis-consumer.js";
+import { assertNamespace } from "./memory.js";
+
+/** Options of `redisTransport()`; every other option goes to ioredis (`username`, `password`, `tls`, ...). */
+export interface RedisTransportOptions extends Omit<RedisOptions, "lazyConnect">, Partial<ConsumerOptions> {
+  /**
+   * Redis URL: `redis://[user:password@]host:port[/db]`, `rediss://` for TLS.
+   * @default "redis://127.0.0.1:6379"
+   */
+  url?: string;
+  /**
+   * First token of every channel and key: buses see only their namespace.
+   * @default "agent-bus"
+   */
+  namespace?: string;
+  /**
+   * Largest event in bytes, as its CloudEvents JSON; bigger ones throw a PayloadError.
+   * @default 1048576
+   */
+  maxPayload?: number;
+  /**
+   * Approximate cap of the namespace's stream (`XADD MAXLEN ~`): older entries are trimmed,
+   * read or not.
+   * @default 100000
+   */
+  maxLength?: number;
+  /**
+   * Milliseconds during which an event id already stored is not stored again (0: off).
+   * @default 120000
+   */
+  duplicateWindow?: number;
+  /**
+   * While disconnected: "buffer" queues publishes in ioredis's offline queue and sends them on
+   * reconnect; "reject" makes publish throw a TransportError.
+   * @default "buffer"
+   */
+  disconnected?: "buffer" | "reject";
+}
+
+/** The options with their defaults; `client` is what goes to ioredis. */
+export interface Settings extends ConsumerOptions {
+  readonly url: string;
+  readonly namespace: string;
+  readonly maxPayload: number;
+  readonly maxLength: number;
+  readonly duplicateWindow: number;
+  readonly disconnected: "buffer" | "reject";
+  readonly client: Omit<RedisOptions, "lazyConnect">;
+}
+
+/** Applies the defaults; throws a TypeError naming the first bad option and its value. */
+export function resolve(options: RedisTransportOptions): Settings {
+  const {
+    url = "redis://127.0.0.1:6379",
+    namespace = "agent-bus",
+    maxPayload = 1024 * 1024,
+    maxLength = 100_000,
+    duplicateWindow = 120_000,
+    disconnected = "buffer",
+    maxDeliver = 5,
+    ackWait = 30_000,
+    ...client
+  } = options;
+  assertNamespace(namespace);
+  positiveInteger("maxPayload", maxPayload);
+  positiveInteger("maxLength", maxLength);
+  positiveInteger("maxDeliver", maxDeliver);
+  if (!(ackWait > 0))
+    throw new TypeError(`ackWait must be a positive number of milliseconds, got ${ackWait}`);
+  if (!(duplicateWindow >= 0))
+    throw new TypeError(
+      `duplicateWindow must be a non-negative number of milliseconds, got ${duplicateWindow}`,
+    );
+  if (disconnected !== "buffer" && disconnected !== "reject")
+    throw new TypeError(`disconnected must be "buffer" or "reject", got ${JSON.stringify(disconnected)}`);
+  return {
+    url,
+    namespace,
+    maxPayload,
+    maxLength,
+    duplicateWindow,
+    disconnected,
+    maxDeliver,
+    ackWait,
+    client,
+  };
+}
+
+function positiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1)
+    throw new TypeError(`${name} must be a positive integer, got ${String(value)}`);
+}

@@ -24,14 +24,23 @@ export async function deleteNamespaces(raw: Redis, names: Iterable<string>): Pro
 export class OwnRedisServer {
   readonly dir = mkdtempSync(join(tmpdir(), "agent-bus-redis-"));
   private process: ChildProcess | undefined;
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    /** More redis-server arguments (ACL users, TLS files). */
+    private readonly extra: string[] = [],
+    private readonly scheme: "redis" | "rediss" = "redis",
+  ) {}
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.scheme}://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", ""];
+    const port =
+      this.scheme === "rediss"
+        ? ["--port", "0", "--tls-port", String(this.port)]
+        : ["--port", String(this.port)];
+    const args = [...port, "--bind", "127.0.0.1", "--save", "", ...this.extra];
     args.push("--appendonly", "yes", "--appendfsync", "everysec", "--dir", this.dir);
     this.process = spawn("redis-server", args, { stdio: "ignore" });
     const deadline = Date.now() + 5000;
@@ -67,4 +76,18 @@ export function hasRedisServer(): boolean {
     console.warn("[agent-bus tests] skipping the Redis fault tests: redis-server is not on PATH");
     return false;
   }
+}
+
+/** A self-signed certificate for 127.0.0.1, its own CA, in a temporary dir (remove it after). */
+export function selfSignedCertificate(): { dir: string; cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), "agent-bus-tls-"));
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  const subject = ["-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"];
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", ...subject],
+    { stdio: "ignore" },
+  );
+  return { dir, cert, key };
 }

@@ -2,13 +2,14 @@
  * Faults against an own redis-server (appendonly, killed with SIGKILL and restarted on the same
  * dir). Skipped without redis-server on PATH unless AGENT_BUS_REQUIRE_BROKERS=1.
  */
+import { readFileSync, rmSync } from "node:fs";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventBus, type TransportStatus } from "../../src/index.js";
 import { redisTransport } from "../../src/transports/redis.js";
 import { linked, uniqueNamespace, waitFor } from "../conformance/helpers.js";
 import { freePort } from "./_processes.js";
-import { hasRedisServer, OwnRedisServer } from "./_redis.js";
+import { hasRedisServer, OwnRedisServer, selfSignedCertificate } from "./_redis.js";
 
 const fast = { retryStrategy: () => 50, ackWait: 1000 } as const;
 
@@ -106,4 +107,56 @@ describe.skipIf(!hasRedisServer())("redis faults with an own server", () => {
     expect(stored).toBe(10);
     expect(await storedCount(namespace, "offline.rejected")).toBe(0);
   }, 20_000);
+});
+
+describe.skipIf(!hasRedisServer())("redis with ACL users and TLS", () => {
+  let server: OwnRedisServer;
+  let tls: ReturnType<typeof selfSignedCertificate>;
+  const buses: EventBus[] = [];
+  const credentials = { username: "agent", password: "s3cret" };
+
+  beforeAll(async () => {
+    tls = selfSignedCertificate();
+    const acl = ["--user", "default", "off", "--user", "agent", "on", ">s3cret", "~*", "&*", "+@all"];
+    const files = ["--tls-cert-file", tls.cert, "--tls-key-file", tls.key, "--tls-ca-cert-file", tls.cert];
+    server = new OwnRedisServer(await freePort(), [...acl, ...files, "--tls-auth-clients", "no"], "rediss");
+    await server.start();
+  });
+  afterAll(async () => {
+    await Promise.all(buses.map((bus) => bus.close().catch(() => undefined)));
+    await server?.dispose();
+    rmSync(tls.dir, { recursive: true, force: true });
+  });
+
+  it("passes the ACL user, password and TLS options to ioredis", async () => {
+    const options = { url: server.url, namespace: uniqueNamespace("tls"), ...credentials };
+    const [a, b] = [0, 1].map(
+      () => new EventBus({ transport: redisTransport({ ...options, tls: { ca: readFileSync(tls.cert) } }) }),
+    ) as [EventBus, EventBus];
+    buses.push(a, b);
+    const got: unknown[] = [];
+    b.subscribe("secure.event", (data) => got.push(data));
+    await Promise.all([a.ready(), b.ready()]);
+    a.publish("secure.event", { ok: true });
+    await waitFor(() => got.length === 1, "the event over TLS");
+    expect(got).toEqual([{ ok: true }]);
+  });
+
+  it("fails ready() with the server's reason: wrong password, untrusted certificate", async () => {
+    const wrong = new EventBus({
+      transport: redisTransport({
+        url: server.url,
+        ...credentials,
+        password: "wrong",
+        tls: { ca: readFileSync(tls.cert) },
+        retryStrategy: () => null,
+      }),
+    });
+    const untrusted = new EventBus({
+      transport: redisTransport({ url: server.url, ...credentials, retryStrategy: () => null }),
+    });
+    buses.push(wrong, untrusted);
+    await expect(wrong.ready()).rejects.toThrow(/cannot connect to rediss:\/\/127\.0\.0\.1:\d+.*WRONGPASS/u);
+    await expect(untrusted.ready()).rejects.toThrow(/cannot connect to rediss:.*self[- ]signed/iu);
+  });
 });

@@ -2,14 +2,18 @@
 import { UsageError } from "./args.js";
 import { MAIN_USAGE, version } from "./help.js";
 import { listCommand } from "./list.js";
+import { publishCommand } from "./publish.js";
 import { runCommand } from "./run.js";
+import { tailCommand } from "./tail.js";
 
 /** A subcommand: resolves with an exit code, or "running" when it keeps the process alive. */
 type Command = (argv: readonly string[]) => Promise<number | "running">;
 
-/** Subcommands by name; the distributed bus's `tail` and `publish` (with `--nats`) join here. */
+/** Subcommands by name. */
 const COMMANDS: Readonly<Record<string, Command>> = {
   run: runCommand,
+  tail: tailCommand,
+  publish: publishCommand,
   list: listCommand,
 };
 

@@ -11,14 +11,28 @@ export function version(): string {
 export const MAIN_USAGE = `agent-bus: run extensions on an event bus
 
 Usage:
-  agent-bus run --extensions <names> [options]   run the host until Ctrl+C
-  agent-bus list [--extensions-dir <dir>]        list available extensions
-  agent-bus <command> --help                     help on one command
+  agent-bus run --extensions <names> [options]      run the host until Ctrl+C
+  agent-bus tail <pattern> --nats <url>             print the events of a distributed bus live
+  agent-bus publish <type> [<json>] --nats <url>    publish one event (--request: print the reply)
+  agent-bus list [--extensions-dir <dir>]           list available extensions
+  agent-bus <command> --help                        help on one command
   agent-bus --version
 
-Example:
+--redis <url> works wherever --nats <url> does. run, tail and publish use the namespace
+"agent-bus" unless --namespace says otherwise, so they meet by default.
+
+Examples:
   agent-bus run --extensions agent_bus agent_learning demo
+  agent-bus run --extensions agent_learning --nats nats://127.0.0.1:4222
+  agent-bus tail ">" --nats nats://127.0.0.1:4222
+  agent-bus publish task_completed '{"task_id":1,"success":true}' --nats nats://127.0.0.1:4222
 `;
+
+/** Options of every command on a distributed bus, as they appear in its usage. */
+const BUS_OPTIONS = `  --nats <url>              NATS server, like nats://127.0.0.1:4222 (user:password@ allowed)
+  --redis <url>             Redis server, like redis://127.0.0.1:6379 (instead of --nats)
+  --namespace <ns>          subjects/channels the bus sees (default: agent-bus)
+  --connect-timeout <ms>    give up (exit 1) when the server does not answer (default: 5000)`;
 
 /** Usage of \`agent-bus run\`. */
 export const RUN_USAGE = `Usage: agent-bus run --extensions <names> [options]
@@ -36,6 +50,8 @@ Options:
   --host <address>          address to bind (default: 127.0.0.1); any other needs a token
   --token <token>           required by every HTTP request (default: $AGENT_BUS_TOKEN)
   --no-inspector            serve the extensions' routes only, not the inspector page
+${BUS_OPTIONS}
+                            without --nats or --redis the host runs on the in-memory bus
   --help                    this help
 `;
 
@@ -44,4 +60,39 @@ export const LIST_USAGE = `Usage: agent-bus list [--extensions-dir <dir>]
 
 Lists the bundled extensions and the user's (./extensions or --extensions-dir), with their
 display names; a user extension shadows a bundled one of the same name.
+`;
+
+/** Usage of \`agent-bus tail\`. */
+export const TAIL_USAGE = `Usage: agent-bus tail <pattern> (--nats <url> | --redis <url>) [options]
+
+Prints the events matching <pattern> (an event type, "task.*" for one token, "task.>" or ">"
+for everything) as they are published anywhere on the bus, one line each:
+  <time> <type> <source> <data as compact JSON, cut to the terminal's width>
+Runs until SIGINT/SIGTERM, then closes the bus and exits 0. Status goes to stderr.
+
+Options:
+${BUS_OPTIONS}
+  --json                    each event's full CloudEvents JSON, one per line (for jq)
+  --help                    this help
+
+Example:
+  agent-bus tail ">" --nats nats://127.0.0.1:4222 --json | jq .data
+`;
+
+/** Usage of \`agent-bus publish\`. */
+export const PUBLISH_USAGE = `Usage: agent-bus publish <type> [<json>] (--nats <url> | --redis <url>) [options]
+
+Publishes one event of <type> with <json> as its data (no data when left out), waits until the
+server has it, and exits 0. With --request, sends a request instead and prints the reply as JSON
+(exit 1 when nobody answers or the time runs out).
+
+Options:
+${BUS_OPTIONS}
+  --request                 send a request and print the reply
+  --timeout <ms>            with --request: how long to wait for the reply (default: 30000)
+  --help                    this help
+
+Examples:
+  agent-bus publish task_completed '{"task_id":1,"success":true}' --nats nats://127.0.0.1:4222
+  agent-bus publish agent_learning.progress --request --nats nats://127.0.0.1:4222
 `;

@@ -1,5 +1,6 @@
 /** `agent-bus run`: the host as a program, until SIGINT or SIGTERM. */
 import { relative, resolve } from "node:path";
+import type { EventBus } from "../bus.js";
 import { TOKEN_ENV } from "../host/access.js";
 import {
   ConfigError,
@@ -11,8 +12,17 @@ import {
   type HostOptions,
   PortInUseError,
 } from "../host/index.js";
+import type { TransportStatus } from "../transport.js";
 import { type OptionSpec, parseOptions, UsageError } from "./args.js";
 import { RUN_USAGE, version } from "./help.js";
+import {
+  ConnectError,
+  chooseTransport,
+  connectBus,
+  describeStatus,
+  TRANSPORT_OPTIONS,
+  type TransportChoice,
+} from "./transport.js";
 
 const SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
 
@@ -25,16 +35,20 @@ const RUN_OPTIONS: OptionSpec = {
   host: "string",
   token: "string",
   "no-inspector": "flag",
+  ...TRANSPORT_OPTIONS,
   help: "flag",
 };
 
+/** What a `run` command line asks for: host options, and the broker of a distributed bus. */
+export type RunOptions = HostOptions & { help?: boolean; transport?: TransportChoice };
+
 /** The host options a `run` command line asks for; throws UsageError on a bad one. */
-export function runOptions(argv: readonly string[]): HostOptions & { help?: boolean } {
+export function runOptions(argv: readonly string[]): RunOptions {
   const { values, positionals } = parseOptions(argv, RUN_OPTIONS, "run");
   if (positionals.length > 0) {
     throw new UsageError(`unexpected argument "${positionals[0]}" (names go after --extensions)`);
   }
-  const options: HostOptions & { help?: boolean } = { extensions: (values.extensions as string[]) ?? [] };
+  const options: RunOptions = { extensions: (values.extensions as string[]) ?? [] };
   if (values.help === true) options.help = true;
   if (values["extensions-dir"] !== undefined) options.extensionsDir = values["extensions-dir"] as string;
   if (values.config !== undefined) options.config = values.config as string;
@@ -44,6 +58,8 @@ export function runOptions(argv: readonly string[]): HostOptions & { help?: bool
   const token = (values.token as string | undefined) ?? process.env[TOKEN_ENV];
   if (token !== undefined && token !== "") options.token = token;
   if (values["no-inspector"] === true) options.inspector = false;
+  const transport = chooseTransport(values);
+  if (transport !== undefined) options.transport = transport;
   return options;
 }
 
@@ -65,14 +81,23 @@ function displayPath(path: string): string {
   return relativePath === "" || relativePath.startsWith("..") ? path : `./${relativePath}`;
 }
 
-function banner(host: Host, dataDir: string): string {
+/** Status changes of the distributed bus, one line each; trouble on stderr. */
+function reportStatus(choice: TransportChoice): (status: TransportStatus) => void {
+  return (status) => {
+    const line = describeStatus(status, choice);
+    if (status.state === "connected" || status.state === "closed") console.log(line);
+    else console.warn(line);
+  };
+}
+
+function banner(host: Host, dataDir: string, where: string): string {
   const { loaded, failed } = host.extensions;
   // The inspector's assets and API are many routes; one line for the page says it all.
   const all = host.http.routes();
   const routes = all.filter((route) => route.owner !== "inspector");
   const width = Math.max(...routes.map((r) => r.path.length));
   const lines = [
-    `agent-bus ${version()}: ${loaded.length} extension(s) on the in-memory bus: ${loaded.map((e) => e.name).join(", ") || "none"}`,
+    `agent-bus ${version()}: ${loaded.length} extension(s) on ${where}: ${loaded.map((e) => e.name).join(", ") || "none"}`,
   ];
   if (failed.length > 0) lines.push(`  not loaded: ${failed.map((e) => `${e.name} (${e.kind})`).join(", ")}`);
   if (all.length > routes.length) {
@@ -104,12 +129,17 @@ export async function runCommand(argv: readonly string[]): Promise<number | "run
     early ??= signal;
   };
   for (const signal of SIGNALS) process.on(signal, keep);
+  const { help: _help, transport, ...hostOptions } = options;
   let host: Host;
+  let bus: EventBus | undefined;
   try {
-    host = await start(options);
+    if (transport !== undefined) bus = await connectBus(transport, { onStatus: reportStatus(transport) });
+    host = await start(bus === undefined ? hostOptions : { ...hostOptions, bus });
   } catch (error) {
-    if (error instanceof PortInUseError) {
-      console.error(error.message);
+    // The host closes the bus it ran on; one that never got a host is closed here.
+    await bus?.close();
+    if (error instanceof PortInUseError || error instanceof ConnectError) {
+      console.error(error instanceof ConnectError ? `agent-bus: ${error.message}` : error.message);
       return 1;
     }
     // A bad config file or option value is a usage error: the message says which.
@@ -122,6 +152,9 @@ export async function runCommand(argv: readonly string[]): Promise<number | "run
   }
   closeOnSignals(host, { signals: SIGNALS });
   if (early !== undefined) process.kill(process.pid, early);
-  else console.log(banner(host, resolve(options.dataDir ?? DEFAULT_DATA_DIR)));
+  else {
+    const where = transport === undefined ? "the in-memory bus" : transport.where;
+    console.log(banner(host, resolve(options.dataDir ?? DEFAULT_DATA_DIR), where));
+  }
   return "running";
 }

@@ -53,7 +53,8 @@ export class LiveSubscriptions {
         if (current === undefined || !current.listeners.delete(listener) || current.listeners.size > 0)
           return;
         targets.delete(name);
-        if (this.connection.status !== "ready") return;
+        // While reconnecting ioredis queues the command (else it would resubscribe); closed: nothing to do.
+        if (this.connection.status === "end") return;
         await (glob ? this.connection.punsubscribe(name) : this.connection.unsubscribe(name));
       },
     };

@@ -96,6 +96,8 @@ export class Routes {
         }
         expires = Math.max(expires, route.expires);
       }
+      // Bounded: a namespace with endless distinct types must not grow this without limit.
+      if (this.byType.size >= 10_000) this.byType.clear();
       this.byType.set(eventType, expires);
     }
     return expires === 0 || expires > Date.now();

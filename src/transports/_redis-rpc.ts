@@ -7,7 +7,7 @@
 import type { Redis } from "ioredis";
 import { withDeadline } from "../_responders.js";
 import type { Envelope } from "../envelope.js";
-import { NoResponderError } from "../errors.js";
+import { NoResponderError, TransportError } from "../errors.js";
 import type { RemoteRequestOptions, RemoteResponder, RemoteSubscription } from "../transport.js";
 import { encodeJson, fromWireError, toWireError, type WireError } from "./_codec.js";
 import type { LiveSubscriptions } from "./_redis-live.js";
@@ -54,10 +54,17 @@ export class Rpc {
     const reply = new Promise<unknown>((resolve, reject) =>
       this.waiting.set(envelope.id, { eventType: envelope.type, resolve, reject }),
     );
-    const sent = this.command.publish(this.names.request(envelope.type), text).then((receivers) => {
-      if (receivers === 0) throw new NoResponderError(envelope.type);
-      return reply;
-    });
+    const sent = this.command.publish(this.names.request(envelope.type), text).then(
+      (receivers) => {
+        if (receivers === 0) throw new NoResponderError(envelope.type);
+        return reply;
+      },
+      (error: unknown) => {
+        throw new TransportError(`[EventBus:redis] request "${envelope.type}" failed: ${String(error)}`, {
+          cause: error,
+        });
+      },
+    );
     try {
       return await withDeadline(sent, envelope.type, options.timeout, options.signal);
     } finally {
@@ -77,7 +84,8 @@ export class Rpc {
 
   /** Ends every pending request: the bus is closing. */
   close(): void {
-    for (const waiting of this.waiting.values()) waiting.reject(new Error("[EventBus:redis] closed"));
+    for (const waiting of this.waiting.values())
+      waiting.reject(new TransportError("[EventBus:redis] closed before the reply came"));
     this.waiting.clear();
   }
 

@@ -40,6 +40,7 @@ type Entry = [id: string, fields: string[]];
 
 const BATCH = 64;
 const MAX_BLOCK = 1000;
+const STOP_WAIT = 5000;
 
 export class StreamConsumer {
   private stopped = false;
@@ -64,12 +65,21 @@ export class StreamConsumer {
     this.running = this.run();
   }
 
-  /** Lets the delivery in progress finish, then drops the connection (which ends a BLOCK). */
+  /**
+   * Lets the delivery in progress finish (for at most ackWait or `STOP_WAIT` ms, then it stays
+   * pending for another consumer), then drops the connection, which ends a BLOCK.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.current?.catch(() => undefined);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.min(this.options.ackWait, STOP_WAIT));
+    });
+    await Promise.race([this.current?.catch(() => undefined), waited]);
     this.connection.disconnect();
-    await this.running;
+    // A delivery that never settles keeps the loop waiting: do not wait for it beyond the limit.
+    await Promise.race([this.running, waited]);
+    clearTimeout(timer);
   }
 
   private async run(): Promise<void> {

@@ -53,7 +53,7 @@ export class Groups {
     let stopped = false;
     const ready = (async () => {
       await this.join(member);
-      const connection = await this.context.connect(`${member.group} ${this.context.origin}`);
+      const connection = await this.context.connect(`${member.group}:${this.context.origin}`);
       if (stopped) return connection.disconnect();
       consumer = new StreamConsumer(
         connection,

@@ -96,7 +96,9 @@ class RedisTransport implements Transport {
         routes: this.routes,
         origin: context.origin,
         connect: async (name) => {
-          const connection = command.duplicate({ connectionName: `agent-bus:${name}` });
+          // CLIENT SETNAME refuses spaces and newlines (and ioredis ignores the refusal).
+          const connectionName = `agent-bus:${this.names.namespace}:${name}`.replace(/[^\x21-\x7e]/gu, "_");
+          const connection = command.duplicate({ connectionName });
           await open(connection, url);
           return connection;
         },

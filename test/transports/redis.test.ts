@@ -215,6 +215,42 @@ describe.skipIf(skip)("redis transport specifics", () => {
     expect(pending[0]).toBe(0);
   });
 
+  it("closes a bus whose durable callback never settles; the entry goes to the next consumer", async () => {
+    const ns = namespace("hung");
+    const hung = await busOn(ns, { ackWait: 300 });
+    let called = 0;
+    hung.subscribe(
+      "slow.job",
+      () => {
+        called++;
+        return new Promise(() => undefined);
+      },
+      { durable: "slow" },
+    );
+    await hung.ready();
+    hung.publish("slow.job", "j-1");
+    await waitFor(() => called === 1, "the hung delivery");
+    const started = Date.now();
+    await hung.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    // Its consumer's connection is closed too, after at most ackWait.
+    const consumers = async () =>
+      String(await raw.call("CLIENT", "LIST"))
+        .split("\n")
+        .filter((line: string) => line.includes(`name=agent-bus:${ns}:durable:slow`));
+    let left = await consumers();
+    for (let i = 0; i < 50 && left.length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      left = await consumers();
+    }
+    expect(left).toEqual([]);
+    const got: unknown[] = [];
+    const next = await busOn(ns, { ackWait: 300 });
+    next.subscribe("slow.job", (data) => got.push(data), { durable: "slow" });
+    await waitFor(() => got.length === 1, "the entry claimed from the closed bus");
+    expect(got).toEqual(["j-1"]);
+  });
+
   it("drops a malformed stream entry with one log line and delivers the next", async () => {
     const ns = namespace("badentry");
     const bus = await busOn(ns);
@@ -228,7 +264,7 @@ describe.skipIf(skip)("redis transport specifics", () => {
       await waitFor(() => got.length === 1, "the good entry");
       const lines = warn.mock.calls
         .map((call) => String(call[0]))
-        .filter((line) => line.includes("malformed"));
+        .filter((line: string) => line.includes("malformed"));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/badentry.*audit/u);
     } finally {

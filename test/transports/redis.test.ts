@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { EventBus, TransportError } from "../../src/index.js";
@@ -7,7 +10,8 @@ import { skipWithout } from "./_broker.js";
 import { freePort } from "./_processes.js";
 import { deleteNamespaces } from "./_redis.js";
 
-const URL = "redis://127.0.0.1:6379";
+const REDIS_URL = "redis://127.0.0.1:6379";
+const run = promisify(execFile);
 const skip = await skipWithout("redis-server", 6379);
 
 describe.skipIf(skip)("redis transport specifics", () => {
@@ -20,14 +24,14 @@ describe.skipIf(skip)("redis transport specifics", () => {
     return name;
   };
   const busOn = async (ns: string, options: Parameters<typeof redisTransport>[0] = {}) => {
-    const bus = new EventBus({ transport: redisTransport({ url: URL, namespace: ns, ...options }) });
+    const bus = new EventBus({ transport: redisTransport({ url: REDIS_URL, namespace: ns, ...options }) });
     buses.push(bus);
     await bus.ready();
     return bus;
   };
 
   beforeAll(() => {
-    raw = new Redis(URL);
+    raw = new Redis(REDIS_URL);
   });
   afterAll(async () => {
     await Promise.all(buses.map((bus) => bus.close()));
@@ -152,7 +156,7 @@ describe.skipIf(skip)("redis transport specifics", () => {
     let attempts = 0;
     const errors: unknown[] = [];
     const failing = new EventBus({
-      transport: redisTransport({ url: URL, namespace: ns, maxDeliver: 3 }),
+      transport: redisTransport({ url: REDIS_URL, namespace: ns, maxDeliver: 3 }),
       onError: (error) => errors.push(error),
     });
     buses.push(failing);
@@ -319,5 +323,24 @@ describe.skipIf(skip)("redis transport specifics", () => {
     expect(() => redisTransport({ namespace: "a b" })).toThrow(/namespace/u);
     expect(() => redisTransport({ maxLength: 0 })).toThrow(/maxLength must be a positive integer, got 0/u);
     expect(() => redisTransport({ disconnected: "drop" as "reject" })).toThrow(/disconnected/u);
+  });
+});
+
+describe("redis transport without ioredis installed", () => {
+  it("rejects ready() with a TransportError naming the package to install", async () => {
+    const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+    // The hook hiding ioredis is registered after tsx's, so it is asked first.
+    const args = [
+      "--import",
+      "tsx",
+      "--import",
+      fixture("no-ioredis.mjs"),
+      fixture("redis-without-client.ts"),
+    ];
+    const { stdout } = await run(process.execPath, args, { timeout: 15_000 });
+    expect(JSON.parse(stdout)).toEqual({
+      name: "TransportError",
+      message: "[EventBus:redis] redisTransport needs the Redis client: npm install ioredis",
+    });
   });
 });

@@ -9,6 +9,8 @@ import { assertEventType, assertPattern, isPattern, PatternTrie } from "./patter
 const NO_ROUTE: readonly SubscriberList[] = Object.freeze([]);
 /** Distinct published types remembered; the cache starts over past this. */
 const ROUTE_CACHE_LIMIT = 10_000;
+/** Empty exact-type lists kept for reuse before a sweep forgets them. */
+const IDLE_LIMIT = 1024;
 
 export class SubscriptionRegistry {
   /** Lists of exact types. The publish hot path reads it directly. */
@@ -17,12 +19,14 @@ export class SubscriptionRegistry {
   private readonly trie = new PatternTrie<SubscriberList>();
   /** Route per published type; doubles as the set of types already validated. */
   private readonly routes = new Map<unknown, readonly SubscriberList[]>();
+  /** Exact-type lists that lost their last subscriber but are kept, see `drop`. */
+  private idle = 0;
 
   get hasPatterns(): boolean {
     return this.trie.size > 0;
   }
 
-  /** The list of exactly this type or pattern, if it has subscribers. */
+  /** The list of exactly this type or pattern, if it has subscribers (or is idle). */
   find(pattern: string): SubscriberList | undefined {
     return this.exact.get(pattern) ?? this.wildcards.get(pattern);
   }
@@ -30,7 +34,13 @@ export class SubscriptionRegistry {
   /** The list of a type or pattern, validated and created when new. */
   obtain(pattern: string): SubscriberList {
     const existing = this.find(pattern);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      if (existing.idle) {
+        existing.idle = false;
+        this.idle--;
+      }
+      return existing;
+    }
     assertPattern(pattern);
     const list = new SubscriberList(pattern);
     if (isPattern(pattern)) {
@@ -44,12 +54,18 @@ export class SubscriptionRegistry {
     return list;
   }
 
-  /** Forgets a list that lost its last subscriber. */
+  /**
+   * Lets go of a list that lost its last subscriber. An exact type's list is kept idle, so that a
+   * transient subscriber (subscribe, publish, unsubscribe, as a request does) costs no validation
+   * and no map churn; idle lists are swept once they are many. A pattern's list goes at once, so
+   * that publishes stop matching it.
+   */
   drop(list: SubscriberList): void {
     const { pattern } = list;
     if (this.exact.get(pattern) === list) {
-      this.exact.delete(pattern);
-      this.routes.delete(pattern);
+      if (list.idle) return;
+      list.idle = true;
+      if (++this.idle > IDLE_LIMIT && this.idle * 2 > this.exact.size) this.sweep();
     } else if (this.wildcards.get(pattern) === list) {
       this.wildcards.delete(pattern);
       this.trie.delete(pattern);
@@ -71,14 +87,23 @@ export class SubscriptionRegistry {
     return route;
   }
 
-  /** Every list, exact types first, each group in subscription order. */
+  /** Every list with subscribers, exact types first. */
   lists(): SubscriberList[] {
-    return [...this.exact.values(), ...this.wildcards.values()];
+    return [...this.exact.values(), ...this.wildcards.values()].filter((list) => !list.idle);
   }
 
   /** The types and patterns that have subscribers. */
   patterns(): string[] {
-    return [...this.exact.keys(), ...this.wildcards.keys()];
+    return this.lists().map((list) => list.pattern);
+  }
+
+  private sweep(): void {
+    for (const [pattern, list] of this.exact) {
+      if (!list.idle) continue;
+      this.exact.delete(pattern);
+      this.routes.delete(pattern);
+    }
+    this.idle = 0;
   }
 
   clear(): void {

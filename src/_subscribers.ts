@@ -50,6 +50,8 @@ export class SubscriberList {
   remote: unknown = undefined;
   /** True once the leak warning was printed for this pattern. */
   warned = false;
+  /** Empty, and kept by the registry for reuse. */
+  idle = false;
 
   constructor(readonly pattern: string) {}
 

@@ -297,6 +297,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.updateDirect();
     for (const hook of [...this.closeHooks]) hook();
     for (const list of this.registry.lists()) {
       for (let s = list.head; s !== undefined; s = s.next) this.remove(s);
@@ -479,7 +480,8 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   }
 
   private updateDirect(): void {
-    this.direct = !this.registry.hasPatterns && this.remote === undefined && this.observers.length === 0;
+    this.direct =
+      !this.closed && !this.registry.hasPatterns && this.remote === undefined && this.observers.length === 0;
   }
 
   private observe(s: Subscriber, eventType: string, started: number, error: unknown, failed: boolean): void {
@@ -500,7 +502,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   }
 
   private leave(): void {
-    if (--this.depth === 0) {
+    if (--this.depth === 0 && this.cycleError !== undefined) {
       this.depthLimit = this.maxDepth;
       this.cycleError = undefined;
     }

@@ -51,6 +51,35 @@ export function createIdSource(): () => string {
   return () => `${prefix}-${(++counter).toString(36)}`;
 }
 
+/** Publishes that may share one time reading before the clock is read again. */
+const TIME_REUSE = 64;
+let cachedTime = "";
+let reuseLeft = 0;
+let expiryQueued = false;
+
+function expireTime(): void {
+  reuseLeft = 0;
+  expiryQueued = false;
+}
+
+/**
+ * The RFC 3339 time now. Reading the clock costs more than building the rest of an envelope, so
+ * one reading serves up to 64 envelopes built in the same synchronous run; a new task always
+ * reads the clock afresh.
+ */
+export function currentTime(): string {
+  if (reuseLeft === 0) {
+    cachedTime = new Date().toISOString();
+    reuseLeft = TIME_REUSE;
+    if (!expiryQueued) {
+      expiryQueued = true;
+      queueMicrotask(expireTime);
+    }
+  }
+  reuseLeft--;
+  return cachedTime;
+}
+
 /** Builds an envelope from its parts; the optional attributes appear only when given. */
 export function createEnvelope<T>(
   type: string,
@@ -73,7 +102,7 @@ export function createEnvelope<T>(
     id: options?.id ?? id,
     type,
     source,
-    time: new Date().toISOString(),
+    time: currentTime(),
     data,
   };
   if (options?.correlationid !== undefined) envelope.correlationid = options.correlationid;

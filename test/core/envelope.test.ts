@@ -78,3 +78,33 @@ describe("the event envelope", () => {
     }
   });
 });
+
+describe("envelope time", () => {
+  it("is read afresh in a later task", async () => {
+    const b = new EventBus();
+    const times: string[] = [];
+    b.subscribe("x", (_d, e) => times.push(e.time));
+    b.publish("x");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    b.publish("x");
+    expect(Date.parse(times[1] as string) - Date.parse(times[0] as string)).toBeGreaterThanOrEqual(4);
+  });
+
+  it("is shared by at most 64 envelopes built in one synchronous run", () => {
+    const b = new EventBus();
+    const realToISOString = Date.prototype.toISOString;
+    let reads = 0;
+    Date.prototype.toISOString = function (this: Date) {
+      reads++;
+      return realToISOString.call(this);
+    };
+    try {
+      b.subscribe("x", (_d: unknown, e: Envelope) => e);
+      for (let i = 0; i < 640; i++) b.publish("x");
+    } finally {
+      Date.prototype.toISOString = realToISOString;
+    }
+    expect(reads).toBeGreaterThanOrEqual(10);
+    expect(reads).toBeLessThanOrEqual(11);
+  });
+});

@@ -10,7 +10,7 @@
 import { adapters } from "./_adapters.mjs";
 import { churnAtScale, memoryPerSubscription, publishOverTypes } from "./_heavy.mjs";
 import { state } from "./_listeners.mjs";
-import { measureAsync, measureSync } from "./_measure.mjs";
+import { measureAsync, measureSync, measureSyncDrained } from "./_measure.mjs";
 import { scenarios } from "./_scenarios.mjs";
 
 const DEFAULT_TIMING = { warmupMs: 200, samples: 5, sampleMs: 100 };
@@ -34,7 +34,10 @@ async function runScenario(adapter, libId, scenarioId, timing) {
   const { op, callsPerOp, note } = scenario.setup(adapter);
   const isAsync = scenario.kind === "async";
   await verify(op, callsPerOp, isAsync);
-  const samples = isAsync ? await measureAsync(op, timing) : measureSync(op, timing);
+  let samples;
+  if (isAsync) samples = await measureAsync(op, timing);
+  else if (scenario.drain) samples = await measureSyncDrained(op, timing);
+  else samples = measureSync(op, timing);
   return { unit: "ops/s", samples, note };
 }
 

@@ -51,7 +51,7 @@ export class StreamConsumer {
 
   constructor(
     private readonly connection: Redis,
-    /** The consumer group: `group:<name>:<pattern>` or `durable:<name>`. */
+    /** The consumer group: `group:<name>:<pattern>` or `durable:<name>:<pattern>`. */
     readonly group: string,
     /** The name dead letters carry. */
     private readonly name: string,

@@ -1,8 +1,10 @@
 /**
  * Groups and durable subscriptions of one bus on the namespace's stream. A durable
- * subscription `name` is the consumer group `durable:<name>`, kept forever. A group `name` on a
- * pattern is the consumer group `group:<name>:<pattern>`, whose route lapses `GROUP_TTL` after
- * its last member's bus stopped refreshing it; after that, publishes skip the stream again.
+ * subscription `name` on a pattern is the consumer group `durable:<name>:<pattern>`, kept
+ * forever. A group is `group:<name>:<pattern>`, whose route lapses `GROUP_TTL` after its last
+ * member's bus stopped refreshing it; after that, publishes skip the stream again. The pattern
+ * is part of the name because a consumer group reads every routed entry and acknowledges, unseen,
+ * those its pattern does not match: two patterns sharing one group would take each other's.
  */
 import type { Redis } from "ioredis";
 import type { Envelope } from "../envelope.js";
@@ -45,7 +47,7 @@ export class Groups {
     const durable = options.durable !== undefined;
     const name = options.durable ?? options.group ?? "";
     const member: Member = {
-      group: durable ? `durable:${name}` : `group:${name}:${pattern}`,
+      group: `${durable ? "durable" : "group"}:${name}:${pattern}`,
       pattern,
       durable,
     };

@@ -148,6 +148,19 @@ describe.skipIf(skip)("redis transport specifics", () => {
     expect(caught).toEqual([...Array(50).keys()]);
   });
 
+  it("keeps durables of one name on different patterns apart", async () => {
+    const ns = namespace("samename");
+    const [a, b] = [await busOn(ns), await busOn(ns)];
+    const got = { a: [] as string[], b: [] as string[] };
+    a.subscribe("left.*", (_d, envelope) => got.a.push(envelope.type), { durable: "audit" });
+    b.subscribe("right.*", (_d, envelope) => got.b.push(envelope.type), { durable: "audit" });
+    await linked(a, b);
+    await linked(b, a);
+    for (let i = 0; i < 5; i++) a.publish(i % 2 === 0 ? "left.x" : "right.x", i);
+    await waitFor(() => got.a.length + got.b.length === 5, "five durable deliveries");
+    expect(got).toEqual({ a: ["left.x", "left.x", "left.x"], b: ["right.x", "right.x"] });
+  });
+
   it("redelivers a failing event up to maxDeliver, then publishes bus.deadletter with the error", async () => {
     const ns = namespace("dead");
     const publisher = await busOn(ns);
@@ -184,7 +197,7 @@ describe.skipIf(skip)("redis transport specifics", () => {
       error: { name: "Error", message: "boom" },
       event: expect.objectContaining({ id: "job-1", type: "job.flaky", data: { n: 1 } }),
     });
-    expect(await raw.xpending(`${ns}:stream`, "durable:flaky")).toEqual([0, null, null, null]);
+    expect(await raw.xpending(`${ns}:stream`, "durable:flaky:job.flaky")).toEqual([0, null, null, null]);
   });
 
   it("takes over an entry a dead consumer left pending (XAUTOCLAIM after ackWait)", async () => {
@@ -198,7 +211,7 @@ describe.skipIf(skip)("redis transport specifics", () => {
     // A consumer reads the entry and dies without acknowledging it.
     await raw.xreadgroup(
       "GROUP",
-      "durable:workers",
+      "durable:workers:work.item",
       "dead-consumer",
       "COUNT",
       1,
@@ -213,7 +226,7 @@ describe.skipIf(skip)("redis transport specifics", () => {
     expect(got).toEqual(["stuck"]);
     let pending: unknown[] = [];
     for (let i = 0; i < 50 && pending[0] !== 0; i++) {
-      pending = await raw.xpending(`${ns}:stream`, "durable:workers");
+      pending = await raw.xpending(`${ns}:stream`, "durable:workers:work.item");
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(pending[0]).toBe(0);
@@ -241,7 +254,7 @@ describe.skipIf(skip)("redis transport specifics", () => {
     const consumers = async () =>
       String(await raw.call("CLIENT", "LIST"))
         .split("\n")
-        .filter((line: string) => line.includes(`name=agent-bus:${ns}:durable:slow`));
+        .filter((line: string) => line.includes(`name=agent-bus:${ns}:durable:slow:slow.job`));
     let left = await consumers();
     for (let i = 0; i < 50 && left.length > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -81,6 +81,16 @@ function displayPath(path: string): string {
   return relativePath === "" || relativePath.startsWith("..") ? path : `./${relativePath}`;
 }
 
+/** Waits, bounded, until the extensions' subscriptions are in place at the broker: the banner means ready. */
+async function settled(bus: EventBus, timeout: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeout);
+  });
+  await Promise.race([bus.ready(), late]);
+  clearTimeout(timer);
+}
+
 /** Status changes of the distributed bus, one line each; trouble on stderr. */
 function reportStatus(choice: TransportChoice): (status: TransportStatus) => void {
   return (status) => {
@@ -135,6 +145,7 @@ export async function runCommand(argv: readonly string[]): Promise<number | "run
   try {
     if (transport !== undefined) bus = await connectBus(transport, { onStatus: reportStatus(transport) });
     host = await start(bus === undefined ? hostOptions : { ...hostOptions, bus });
+    if (bus !== undefined && transport !== undefined) await settled(bus, transport.connectTimeout);
   } catch (error) {
     // The host closes the bus it ran on; one that never got a host is closed here.
     await bus?.close();

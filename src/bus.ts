@@ -55,6 +55,11 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+function hasGroups(lists: readonly SubscriberList[]): boolean {
+  for (const list of lists) if (list.groups !== null) return true;
+  return false;
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }
@@ -327,11 +332,14 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       envelope = this.envelope(eventType, data, options);
       this.remote.publish(envelope);
     }
+    if (lists.length === 0) return;
     const groupsAreLocal = this.remote === undefined || !this.remote.groups;
-    if (lists.length === 1 && (lists[0] as SubscriberList).groups === null && this.observers.length === 0) {
+    if (groupsAreLocal && hasGroups(lists)) {
+      this.dispatchMany(lists, eventType, data, options, envelope, tally);
+    } else if (lists.length === 1) {
       this.dispatch(lists[0] as SubscriberList, eventType, data, options, envelope, tally);
-    } else if (lists.length > 0) {
-      this.dispatchMany(lists, eventType, data, options, envelope, tally, groupsAreLocal);
+    } else {
+      this.dispatchMerged(lists, eventType, data, options, envelope, tally);
     }
   }
 
@@ -372,7 +380,46 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     }
   }
 
-  /** Several lists or groups: snapshot the receivers, then call them in subscription order. */
+  /**
+   * Several lists without local groups: walks them together in subscription order, with the
+   * same rules as `dispatch` (later subscribers wait, removed ones are skipped) and no snapshot.
+   */
+  private dispatchMerged(
+    lists: readonly SubscriberList[],
+    eventType: string,
+    data: unknown,
+    options: PublishOptions | undefined,
+    envelope: Envelope | undefined,
+    tally: AsyncTally | undefined,
+  ): void {
+    if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
+    const newest = this.seq;
+    const cursors = lists.map((list) => list.head);
+    this.depth++;
+    try {
+      for (;;) {
+        let next = -1;
+        let nextSeq = newest + 1;
+        for (let i = 0; i < cursors.length; i++) {
+          let s = cursors[i];
+          while (s !== undefined && !s.active) s = s.next;
+          cursors[i] = s;
+          if (s !== undefined && s.seq < nextSeq) {
+            next = i;
+            nextSeq = s.seq;
+          }
+        }
+        if (next === -1) break;
+        const s = cursors[next] as Subscriber;
+        cursors[next] = s.next;
+        envelope = this.call(s, eventType, data, options, envelope, tally);
+      }
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** Lists with local groups: pick each group's member, snapshot, call in subscription order. */
   private dispatchMany(
     lists: readonly SubscriberList[],
     eventType: string,
@@ -380,13 +427,12 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     options: PublishOptions | undefined,
     envelope: Envelope | undefined,
     tally: AsyncTally | undefined,
-    groupsAreLocal: boolean,
   ): void {
     if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
     const receivers: Subscriber[] = [];
     for (const list of lists) {
       for (let s = list.head; s !== undefined; s = s.next) receivers.push(s);
-      if (list.groups === null || !groupsAreLocal) continue;
+      if (list.groups === null) continue;
       for (const group of list.groups.values()) {
         const member = group.durable ? undefined : pickMember(group);
         if (member !== undefined) receivers.push(member);

@@ -24,7 +24,7 @@ const hasServer = (() => {
   }
 })();
 
-const peerScript = fileURLToPath(new URL("./fixtures/nats-peer.ts", import.meta.url));
+const peerScript = fileURLToPath(new URL("./fixtures/peer.ts", import.meta.url));
 const fast = { reconnectTimeWait: 100, maxReconnectAttempts: -1 } as const;
 
 describe.skipIf(!hasServer)("nats faults with an own server", () => {

@@ -26,6 +26,7 @@ import { type RedisTransportOptions, resolve, type Settings } from "./_redis-opt
 import { Routes } from "./_redis-routes.js";
 import { Rpc } from "./_redis-rpc.js";
 import {
+  type Decoded,
   decodeStructured,
   encodeStructured,
   loadClient,
@@ -76,7 +77,7 @@ class RedisTransport implements Transport {
   async connect(context: TransportContext): Promise<void> {
     this.context = context;
     const Client = await loadClient();
-    const { url, client, maxDeliver, ackWait } = this.settings;
+    const { url, client } = this.settings;
     const settings = { maxRetriesPerRequest: null, ...client, lazyConnect: true };
     const command = new Client(url, { connectionName: `agent-bus:${this.names.namespace}`, ...settings });
     this.command = command;
@@ -89,25 +90,7 @@ class RedisTransport implements Transport {
     const log = (message: string) => this.log(message);
     this.live = new LiveSubscriptions(subscriber, log);
     this.rpc = new Rpc(this.names, command, this.live, context.origin, this.settings.maxPayload, log);
-    this.groups = new Groups(
-      {
-        command,
-        names: this.names,
-        routes: this.routes,
-        origin: context.origin,
-        connect: async (name) => {
-          // CLIENT SETNAME refuses spaces and newlines (and ioredis ignores the refusal).
-          const connectionName = `agent-bus:${this.names.namespace}:${name}`.replace(/[^\x21-\x7e]/gu, "_");
-          const connection = command.duplicate({ connectionName });
-          await open(connection, url);
-          return connection;
-        },
-        log,
-        deadLetter: (envelope, consumer, deliveries, error) =>
-          this.deadLetter(envelope, consumer, deliveries, error),
-      },
-      { maxDeliver, ackWait },
-    );
+    this.groups = this.createGroups(command, url, context.origin);
     await this.followRoutes(command, subscriber);
     await this.rpc.start();
     context.status({ state: "connected", server: redact(url) });
@@ -173,6 +156,26 @@ class RedisTransport implements Transport {
     this.context?.status({ state: "closed" });
   }
 
+  private createGroups(command: Redis, url: string, origin: string): Groups {
+    const context = {
+      command,
+      names: this.names,
+      routes: this.routes,
+      origin,
+      connect: async (name: string) => {
+        // CLIENT SETNAME refuses spaces and newlines (and ioredis ignores the refusal).
+        const connectionName = `agent-bus:${this.names.namespace}:${name}`.replace(/[^\x21-\x7e]/gu, "_");
+        const connection = command.duplicate({ connectionName });
+        await open(connection, url);
+        return connection;
+      },
+      log: (message: string) => this.log(message),
+      deadLetter: (envelope: Envelope, consumer: string, deliveries: number, error: unknown) =>
+        this.deadLetter(envelope, consumer, deliveries, error),
+    };
+    return new Groups(context, this.settings);
+  }
+
   /** Subscribes to route announcements, then loads the routes (again after each reconnect). */
   private async followRoutes(command: Redis, subscriber: Redis): Promise<void> {
     this.live?.add(false, this.names.routes, (_channel, message) => this.routes.heard(message));
@@ -202,7 +205,7 @@ class RedisTransport implements Transport {
     );
   }
 
-  private decode(message: string, channel: string, type: string) {
+  private decode(message: string, channel: string, type: string): Decoded | undefined {
     try {
       return decodeStructured(message, type);
     } catch (error) {

@@ -175,6 +175,8 @@ export class StreamConsumer {
       );
       return this.ack(id);
     }
+    // An entry without the type field (a foreign writer) is filtered by the event's own type.
+    if (type === undefined && !matches(this.pattern, envelope.type)) return this.ack(id);
     try {
       await this.delivery(envelope);
     } catch (error) {

@@ -36,6 +36,7 @@ interface Member {
 export class Groups {
   private readonly members = new Set<Member>();
   private readonly consumers = new Set<StreamConsumer>();
+  private readonly retiring = new Set<Promise<void>>();
   private heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -83,19 +84,43 @@ export class Groups {
         stopped = true;
         await ready.catch(() => undefined);
         this.members.delete(member);
-        if (consumer === undefined) return;
-        this.consumers.delete(consumer);
-        await consumer.stop();
+        if (consumer !== undefined) await this.retire(consumer);
       },
     };
   }
 
-  /** Stops every consumer, each after its delivery in progress. */
+  /** Stops every consumer, each after its delivery in progress, and waits for their retirement. */
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
     this.members.clear();
-    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
-    this.consumers.clear();
+    for (const consumer of this.consumers) void this.retire(consumer);
+    await Promise.all([...this.retiring]);
+  }
+
+  /**
+   * Stops a consumer, then removes it from its group unless it left entries pending (another
+   * consumer claims those after ackWait): a group would otherwise keep one consumer per bus ever started.
+   */
+  private retire(consumer: StreamConsumer): Promise<void> {
+    this.consumers.delete(consumer);
+    const { command, names, origin } = this.context;
+    const retired = (async () => {
+      await consumer.stop();
+      const pending = (await command.call(
+        "XPENDING",
+        names.stream,
+        consumer.group,
+        "-",
+        "+",
+        1,
+        origin,
+      )) as [];
+      if (pending.length === 0)
+        await command.call("XGROUP", "DELCONSUMER", names.stream, consumer.group, origin);
+    })().catch((error: unknown) => this.context.log(`group "${consumer.group}" not left: ${String(error)}`));
+    this.retiring.add(retired);
+    void retired.finally(() => this.retiring.delete(retired));
+    return retired;
   }
 
   private join(member: Member): Promise<void> {

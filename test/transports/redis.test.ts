@@ -139,6 +139,8 @@ describe.skipIf(skip)("redis transport specifics", () => {
     publisher.publish("order.placed", -1);
     await waitFor(() => seen.length === 1, "the first durable delivery");
     await first.close();
+    // It left its consumer group (nothing pending): groups do not collect one consumer per bus.
+    expect(await raw.xinfo("CONSUMERS", `${ns}:stream`, "durable:billing:order.placed")).toEqual([]);
     for (let i = 0; i < 50; i++) publisher.publish("order.placed", i);
     const back = await busOn(ns);
     const caught: number[] = [];

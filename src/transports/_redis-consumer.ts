@@ -48,6 +48,7 @@ export class StreamConsumer {
   private lastClaim = 0;
   private running: Promise<void> | undefined;
   private current: Promise<void> | undefined;
+  private acked: Promise<void> | undefined;
 
   constructor(
     private readonly connection: Redis,
@@ -75,7 +76,8 @@ export class StreamConsumer {
     const waited = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, Math.min(this.options.ackWait, STOP_WAIT));
     });
-    await Promise.race([this.current?.catch(() => undefined), waited]);
+    const settled = (this.current ?? Promise.resolve()).catch(() => undefined).then(() => this.acked);
+    await Promise.race([settled, waited]);
     this.connection.disconnect();
     // A delivery that never settles keeps the loop waiting: do not wait for it beyond the limit.
     await Promise.race([this.running, waited]);
@@ -182,7 +184,7 @@ export class StreamConsumer {
     } catch (error) {
       return this.failed(id, envelope, error);
     }
-    await this.ack(id);
+    this.ack(id);
   }
 
   private async failed(id: string, envelope: Envelope, error: unknown): Promise<void> {
@@ -198,11 +200,20 @@ export class StreamConsumer {
       return;
     }
     this.context.deadLetter(envelope, this.name, deliveries, error);
-    await this.ack(id);
+    this.ack(id);
   }
 
-  private async ack(id: string): Promise<void> {
-    await this.connection.xack(this.context.stream, this.group, id);
+  /**
+   * Sends XACK without waiting for its reply: the next delivery overlaps the round trip, and a
+   * connection runs its commands in order. stop() waits for the last one.
+   */
+  private ack(id: string): void {
+    this.acked = this.connection.xack(this.context.stream, this.group, id).then(
+      () => undefined,
+      (error: unknown) => {
+        if (!this.stopped) this.context.log(`XACK of ${id} (group "${this.name}") failed: ${String(error)}`);
+      },
+    );
   }
 }
 

@@ -48,9 +48,18 @@ export function followStatus(
   connection.on("ready", () => context.status({ state: "connected", server: redact(url) }));
 }
 
-/** QUIT is answered after every command sent before it; falls back to dropping the socket. */
-export async function quit(connection: Redis): Promise<void> {
+/**
+ * QUIT is answered after every command sent before it. While disconnected it would wait in the
+ * offline queue for a server that may never return: then the socket is dropped at once, and
+ * whatever was still queued with it; returns false in that case.
+ */
+export async function quit(connection: Redis): Promise<boolean> {
+  if (connection.status !== "ready") {
+    connection.disconnect();
+    return false;
+  }
   await connection.quit().catch(() => connection.disconnect());
+  return true;
 }
 
 /** The URL without its password, for messages. */

@@ -106,6 +106,7 @@ export class Groups {
     const { command, names, origin } = this.context;
     const retired = (async () => {
       await consumer.stop();
+      if (command.status !== "ready") return;
       const pending = (await command.call(
         "XPENDING",
         names.stream,

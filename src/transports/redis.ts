@@ -152,7 +152,8 @@ class RedisTransport implements Transport {
     this.closing = true;
     await this.groups?.close();
     this.rpc?.close();
-    await Promise.all([quit(this.command), this.subscriber && quit(this.subscriber)]);
+    const [sent] = await Promise.all([quit(this.command), this.subscriber && quit(this.subscriber)]);
+    if (!sent) this.log("closed while disconnected: publishes not yet sent were dropped");
     this.context?.status({ state: "closed" });
   }
 

@@ -40,8 +40,9 @@ export class OwnRedisServer {
       this.scheme === "rediss"
         ? ["--port", "0", "--tls-port", String(this.port)]
         : ["--port", String(this.port)];
-    const args = [...port, "--bind", "127.0.0.1", "--save", "", ...this.extra];
-    args.push("--appendonly", "yes", "--appendfsync", "everysec", "--dir", this.dir);
+    const args = [...port, "--bind", "127.0.0.1", "--save", "", "--dir", this.dir];
+    // Later arguments win: `extra` may turn the AOF off.
+    args.push("--appendonly", "yes", "--appendfsync", "everysec", ...this.extra);
     this.process = spawn("redis-server", args, { stdio: "ignore" });
     const deadline = Date.now() + 5000;
     while (!(await portOpen(this.port, "127.0.0.1", 200))) {

@@ -47,7 +47,8 @@ export function parseOptions(argv: readonly string[], spec: OptionSpec, command:
       ? [token.slice(0, token.indexOf("=")), token.slice(token.indexOf("=") + 1)]
       : [token, undefined];
     const name = option.replace(/^--?/u, "");
-    const kind = option.startsWith("--") ? spec[name] : undefined;
+    // Own names only: `--constructor` or `--toString` must not find Object.prototype's members.
+    const kind = option.startsWith("--") && Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (kind === undefined)
       throw new UsageError(`unknown option ${option} for "${command}" (see agent-bus ${command} --help)`);
     if (kind === "flag") {

@@ -37,6 +37,15 @@ describe("run options", () => {
     expect(() => runOptions(["--port", "-1"])).toThrow(UsageError);
   });
 
+  it("refuses names of Object.prototype's members as unknown options", () => {
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"]) {
+      expect(() => runOptions([`--${name}`, "x"])).toThrow(
+        new RegExp(`unknown option --${name} for "run"`, "u"),
+      );
+      expect(() => parseOptions([`--${name}=x`], { help: "flag" }, "tail")).toThrow(/unknown option/u);
+    }
+  });
+
   it("does not take a single-dash word for a long option", () => {
     expect(() => parseOptions(["-port", "1"], { port: "port" }, "run")).toThrow(/unknown option -port/u);
   });

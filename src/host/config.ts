@@ -32,10 +32,19 @@ export function readConfigFile(path: string): HostConfig {
   return checkConfig(parsed ?? {}, path);
 }
 
+/** A value for an error message; YAML anchors can make cycles that JSON cannot show. */
+function show(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Array.isArray(value) ? "a list that contains itself" : "a mapping that contains itself";
+  }
+}
+
 /** Checks a config object's shape; throws a ConfigError naming what is wrong. */
 export function checkConfig(config: unknown, where = "config"): HostConfig {
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
-    throw new ConfigError(`[host] ${where} must be a mapping of settings, got ${JSON.stringify(config)}`);
+    throw new ConfigError(`[host] ${where} must be a mapping of settings, got ${show(config)}`);
   }
   const defaults = (config as HostConfig).default_extensions;
   if (
@@ -43,7 +52,7 @@ export function checkConfig(config: unknown, where = "config"): HostConfig {
     (!Array.isArray(defaults) || defaults.some((name) => typeof name !== "string"))
   ) {
     throw new ConfigError(
-      `[host] ${where}: default_extensions must be a list of names, got ${JSON.stringify(defaults)}`,
+      `[host] ${where}: default_extensions must be a list of names, got ${show(defaults)}`,
     );
   }
   return config as HostConfig;
@@ -75,7 +84,7 @@ export function resolveParams(
     }
     const current = params[param];
     if (current !== null && current !== undefined && typeof current !== typeof value) {
-      log.warn(`config key "${key}" ignored: expected a ${typeof current}, got ${JSON.stringify(value)}`);
+      log.warn(`config key "${key}" ignored: expected a ${typeof current}, got ${show(value)}`);
       continue;
     }
     params[param] = value;

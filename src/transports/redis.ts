@@ -67,6 +67,8 @@ class RedisTransport implements Transport {
   private rpc: Rpc | undefined;
   private groups: Groups | undefined;
   private closing = false;
+  /** Publishes handed to ioredis's offline queue since the connection was lost. */
+  private queued = 0;
 
   constructor(options: RedisTransportOptions) {
     this.settings = resolve(options);
@@ -84,6 +86,9 @@ class RedisTransport implements Transport {
     Routes.define(command);
     await open(command, url);
     followStatus(command, url, context, () => this.closing);
+    command.on("ready", () => {
+      this.queued = 0;
+    });
     const subscriber = command.duplicate();
     this.subscriber = subscriber;
     await open(subscriber, url);
@@ -113,6 +118,7 @@ class RedisTransport implements Transport {
   send(frame: unknown): void {
     const { channel, type, id, text } = frame as Encoded;
     const command = this.connection();
+    if (command.status !== "ready") this.queued++;
     // Only events some group or durable subscription wants pay for the stream.
     if (this.routes.wanted(type))
       this.routes.store(command, id, type, text).catch((error: unknown) => this.failed("store", type, error));
@@ -153,7 +159,10 @@ class RedisTransport implements Transport {
     await this.groups?.close();
     this.rpc?.close();
     const [sent] = await Promise.all([quit(this.command), this.subscriber && quit(this.subscriber)]);
-    if (!sent) this.log("closed while disconnected: publishes not yet sent were dropped");
+    if (!sent && this.queued > 0)
+      this.log(
+        `closed while disconnected: ${this.queued} publishes made since the connection was lost were dropped`,
+      );
     this.context?.status({ state: "closed" });
   }
 

@@ -188,7 +188,8 @@ class RedisTransport implements Transport {
 
   /** Subscribes to route announcements, then loads the routes (again after each reconnect). */
   private async followRoutes(command: Redis, subscriber: Redis): Promise<void> {
-    this.live?.add(false, this.names.routes, (_channel, message) => this.routes.heard(message));
+    // Subscribed before the hash is read, so that no route announced in between is missed.
+    await this.live?.add(false, this.names.routes, (_channel, message) => this.routes.heard(message)).ready;
     await this.routes.load(command);
     subscriber.on("ready", () => {
       this.routes.load(command).catch((error: unknown) => this.log(`routes not reloaded: ${String(error)}`));

@@ -4,6 +4,7 @@
  * Ports keep message order, so per-publisher order holds end to end.
  */
 import { NoResponderError } from "../errors.js";
+import { assertEventType, assertPattern } from "../patterns.js";
 import type { WireError } from "./_codec.js";
 import type { HubAnswer, HubDelivery, HubLink, HubReply } from "./_hub.js";
 
@@ -40,6 +41,40 @@ function replyError(error: unknown): WireError {
   return error instanceof Error
     ? { name: error.name, message: error.message }
     : { name: "Error", message: String(error) };
+}
+
+/** Fields each kind of message must carry, by what they must be. */
+const REQUIRED: Readonly<Record<string, readonly string[]>> = {
+  hello: [],
+  pub: ["ns", "type"],
+  sub: ["id", "ns", "pattern"],
+  resp: ["id", "ns", "type"],
+  unsub: ["id"],
+  answer: ["id"],
+  req: ["id", "ns", "type"],
+  flush: ["id"],
+};
+
+function fieldValid(m: Message, field: string): boolean {
+  const value = m[field];
+  if (field === "id") return typeof value === "number";
+  if (field === "ns") return typeof value === "string";
+  try {
+    if (field === "type") assertEventType(value);
+    else assertPattern(value);
+    return typeof m.group === "undefined" || typeof m.group === "string";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when a message from a port has the kind and fields the hub relies on: whatever a broken
+ * worker posts must not throw inside the hub, which would stop it for every port.
+ */
+function wellFormed(m: Message): boolean {
+  const fields = Object.hasOwn(REQUIRED, m.t) ? REQUIRED[m.t] : undefined;
+  return fields?.every((field) => fieldValid(m, field)) === true;
 }
 
 /** Serves one port from the hub; returns the detach, which drops the port's subscriptions. */
@@ -88,7 +123,10 @@ export function bridge(hub: HubLink, port: PortLike): () => void {
       );
     },
   };
-  const stop = listen(port, (m) => handlers[m.t]?.(m));
+  const stop = listen(port, (m) => {
+    if (wellFormed(m)) (handlers[m.t] as (m: Message) => void)(m);
+    else console.warn(`[EventBus:worker] dropped a malformed port message of kind ${JSON.stringify(m.t)}`);
+  });
   return () => {
     stop();
     for (const off of owned.values()) off();
@@ -98,6 +136,9 @@ export function bridge(hub: HubLink, port: PortLike): () => void {
     asks.clear();
   };
 }
+
+/** Milliseconds a worker's flush (and so its close) waits for a hub that may be gone. */
+const FLUSH_TIMEOUT = 2000;
 
 /** The client side: HubLink calls become messages to the hub at the other end of the port. */
 export class PortLink implements HubLink {
@@ -169,8 +210,18 @@ export class PortLink implements HubLink {
     });
   }
 
+  /** Resolves once the hub handed out what came before, or after FLUSH_TIMEOUT when no hub answers. */
   async flush(): Promise<void> {
-    await this.call({ t: "flush" });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // A hub that went away first (its bus closed, the port detached) never answers: close() must not hang.
+    const gone = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, FLUSH_TIMEOUT);
+    });
+    try {
+      await Promise.race([this.call({ t: "flush" }), gone]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private call(message: Message): Promise<Message> {

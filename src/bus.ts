@@ -8,11 +8,15 @@ import { Remote } from "./_remote.js";
 import { Responders } from "./_responders.js";
 import type { EventStream, EventStreamOptions } from "./_stream.js";
 import {
+  ACTIVE,
   type AnyCallback,
   type Group,
+  ONCE,
+  PLAIN,
   pickMember,
   type Subscriber,
   type SubscriberList,
+  WANTS_ENVELOPE,
 } from "./_subscribers.js";
 import { eventStream, nextEvent, type WaitSource } from "./_waiting.js";
 import { createEnvelope, createIdSource, type Envelope, type PublishOptions } from "./envelope.js";
@@ -140,18 +144,17 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     if (this.closed) throw new BusClosedError("subscribe");
     const groupKey = this.groupKey(options);
     const list = this.listFor(pattern);
+    const arity = callback.length;
+    const once = options?.once === true;
     const subscriber: Subscriber = {
       callback: callback as AnyCallback,
       seq: ++this.seq,
       list,
-      group: groupKey,
-      once: options?.once === true,
-      wantsEnvelope: callback.length !== 1,
-      plain: callback.length === 1 && options?.once !== true,
-      active: true,
+      flags:
+        ACTIVE | (once ? ONCE : 0) | (arity !== 1 ? WANTS_ENVELOPE : 0) | (arity === 1 && !once ? PLAIN : 0),
+      extra: groupKey === undefined ? undefined : { group: groupKey, detach: undefined },
       prev: undefined,
       next: undefined,
-      detach: undefined,
     };
     const newGroup = list.add(subscriber);
     if (this.remote !== undefined) {
@@ -360,8 +363,9 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       for (let s = list.head; s !== undefined; s = s.next) {
         // A subscriber added by a callback of this publish waits for the next one.
         if (s.seq > newest) break;
-        if (!s.active) continue;
-        if (s.plain && inline) {
+        const flags = s.flags;
+        if ((flags & ACTIVE) === 0) continue;
+        if ((flags & PLAIN) !== 0 && inline) {
           // Inlined `call` for the common subscriber: one parameter, not once, sync publish.
           try {
             const result = s.callback(data);
@@ -402,7 +406,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
         let nextSeq = newest + 1;
         for (let i = 0; i < cursors.length; i++) {
           let s = cursors[i];
-          while (s !== undefined && !s.active) s = s.next;
+          while (s !== undefined && (s.flags & ACTIVE) === 0) s = s.next;
           cursors[i] = s;
           if (s !== undefined && s.seq < nextSeq) {
             next = i;
@@ -442,7 +446,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     this.depth++;
     try {
       for (const s of receivers) {
-        if (s.active) envelope = this.call(s, eventType, data, options, envelope, tally);
+        if ((s.flags & ACTIVE) !== 0) envelope = this.call(s, eventType, data, options, envelope, tally);
       }
     } finally {
       this.leave();
@@ -458,11 +462,11 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     envelope: Envelope | undefined,
     tally: AsyncTally | undefined,
   ): Envelope | undefined {
-    if (s.once) this.remove(s);
+    if ((s.flags & ONCE) !== 0) this.remove(s);
     const started = this.observers.length === 0 ? -1 : clock.now();
     try {
       let result: unknown;
-      if (s.wantsEnvelope) {
+      if ((s.flags & WANTS_ENVELOPE) !== 0) {
         envelope ??= this.envelope(eventType, data, options);
         result = s.callback(data, envelope);
       } else {
@@ -631,12 +635,12 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   }
 
   private remove(s: Subscriber): boolean {
-    if (!s.active) return false;
+    if ((s.flags & ACTIVE) === 0) return false;
     const { list } = s;
     const emptiedGroup = list.remove(s);
-    s.detach?.();
+    s.extra?.detach?.();
     if (emptiedGroup !== undefined) this.remote?.unwatchGroup(emptiedGroup);
-    else if (s.group === undefined && list.ungrouped === 0) this.remote?.unwatch(list);
+    else if (s.extra?.group === undefined && list.ungrouped === 0) this.remote?.unwatch(list);
     if (list.ungrouped === 0 && list.groups === null) this.dropList(list);
     return true;
   }
@@ -678,7 +682,8 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     }
     const onAbort = () => this.remove(subscriber);
     signal.addEventListener("abort", onAbort, { once: true });
-    subscriber.detach = () => signal.removeEventListener("abort", onAbort);
+    subscriber.extra ??= { group: undefined, detach: undefined };
+    subscriber.extra.detach = () => signal.removeEventListener("abort", onAbort);
   }
 
   private unsubscriber(subscriber: Subscriber): Unsubscribe {

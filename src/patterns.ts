@@ -7,6 +7,9 @@
 export const MAX_EVENT_TYPE_LENGTH = 1024;
 
 const WHITESPACE = /\s/u;
+/** Valid event types and patterns in one test each: the common case skips the token-by-token check. */
+const VALID_TYPE = /^[^\s.*>]+(?:\.[^\s.*>]+)*$/u;
+const VALID_PATTERN = /^(?:(?:[^\s.*>]+|\*)(?:\.(?:[^\s.*>]+|\*))*(?:\.>)?|>)$/u;
 
 function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
@@ -41,6 +44,7 @@ export function isPattern(pattern: string): boolean {
 
 /** Throws a TypeError naming the value unless it is a valid event type (no wildcards). */
 export function assertEventType(value: unknown, argument = "eventType"): asserts value is string {
+  if (typeof value === "string" && value.length <= MAX_EVENT_TYPE_LENGTH && VALID_TYPE.test(value)) return;
   checkText(value, argument);
   for (const token of value.split(".")) {
     if (token === "") throw new TypeError(`${argument} has an empty token: ${describe(value)}`);
@@ -54,6 +58,7 @@ export function assertEventType(value: unknown, argument = "eventType"): asserts
 
 /** Throws a TypeError naming the value unless it is a valid event type or wildcard pattern. */
 export function assertPattern(value: unknown, argument = "pattern"): asserts value is string {
+  if (typeof value === "string" && value.length <= MAX_EVENT_TYPE_LENGTH && VALID_PATTERN.test(value)) return;
   checkText(value, argument);
   const tokens = value.split(".");
   tokens.forEach((token, index) => {

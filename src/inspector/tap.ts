@@ -3,8 +3,8 @@
  * errors, gathered from one `>` subscription and a delivery observer.
  */
 import type { EventBus } from "../bus.js";
-import type { DeliveryRecord } from "../options.js";
 import type { Envelope } from "../envelope.js";
+import type { DeliveryRecord } from "../options.js";
 import { RateHistory } from "./rates.js";
 
 /** Counters of one event type. */

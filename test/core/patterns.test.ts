@@ -214,3 +214,39 @@ describe("validation", () => {
     expect(() => b.publish(7 as unknown as string)).toThrow(/must be a string/);
   });
 });
+
+describe("the validation fast path", () => {
+  it("accepts exactly what the token-by-token check accepts", async () => {
+    const fc = (await import("fast-check")).default;
+    const token = fc.constantFrom("a", "b", "*", ">", "", " ", "é", "a*", ">x", "\u00a0", "x.y");
+    const candidate = fc.array(token, { minLength: 1, maxLength: 5 }).map((tokens) => tokens.join("."));
+    const slow = (check: (value: unknown) => void, value: string) => {
+      // The reference: the rules written out, without the regular expressions.
+      const tokens = value.split(".");
+      const wildcard = check === assertPattern;
+      const ok =
+        value.length > 0 &&
+        !/\s/u.test(value) &&
+        tokens.every((t, i) =>
+          wildcard
+            ? t === "*" || (t === ">" && i === tokens.length - 1) || (t !== "" && !/[*>]/u.test(t))
+            : t !== "" && !/[*>]/u.test(t),
+        );
+      return ok;
+    };
+    fc.assert(
+      fc.property(candidate, (value) => {
+        for (const check of [assertEventType, assertPattern]) {
+          let accepted = true;
+          try {
+            check(value);
+          } catch {
+            accepted = false;
+          }
+          expect(accepted, `${check.name}(${JSON.stringify(value)})`).toBe(slow(check, value));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -34,3 +34,21 @@ describe("the subscription registry", () => {
     expect(registry.route("task.a")).toEqual([]);
   });
 });
+
+describe("unsubscribe(type, callback) on long lists", () => {
+  it("removes the earliest registration of each callback, whatever the order of removal", () => {
+    const bus = new EventBus({ maxListeners: 0 });
+    const calls: number[] = [];
+    const callbacks = Array.from({ length: 60 }, (_, i) => (_data: unknown) => calls.push(i));
+    for (const callback of callbacks) bus.subscribe("x", callback);
+    // Duplicates of a few callbacks at the end, registered twice as the seed allows.
+    for (const i of [5, 7, 5]) bus.subscribe("x", callbacks[i] as (data: unknown) => number);
+    for (let i = 59; i >= 40; i--)
+      expect(bus.unsubscribe("x", callbacks[i] as (data: unknown) => number)).toBe(true);
+    expect(bus.unsubscribe("x", callbacks[5] as (data: unknown) => number)).toBe(true);
+    expect(bus.unsubscribe("x", callbacks[59] as (data: unknown) => number)).toBe(false);
+    bus.publish("x");
+    const expected = [...Array(40).keys()].filter((i) => i !== 5);
+    expect(calls).toEqual([...expected, 5, 7, 5]);
+  });
+});

@@ -119,28 +119,38 @@ describe.skipIf(executablePath === undefined)("the inspector page", () => {
     await expect.poll(() => page.textContent("#learning-note")).toContain("1 task(s)");
     await expect.poll(() => page.textContent("#total-failed")).not.toBe("0");
   });
+});
 
-  it("takes the screenshot README shows", async () => {
-    for (let i = 0; i < 20; i++) {
-      host.bus.publish(i % 3 ? "task_completed" : "chat.message", { success: i % 4 !== 0, reaction_time: i });
-    }
-    await page.fill("#filter", "");
-    await page.fill("#publish-type", "task_completed");
-    await page.fill("#publish-data", '{"success": true, "reaction_time": 3.5}');
-    await page.evaluate(() => {
-      for (const id of ["publish-error", "publish-result"])
-        (document.getElementById(id) as HTMLElement).textContent = "";
+describe.skipIf(executablePath === undefined)("README's picture", () => {
+  it("shows the demo team at work in the inspector", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "agent-bus-shot-"));
+    const host = await createHost({
+      extensions: ["agent_bus", "agent_learning", "task_monitor", "metrics", "demo"],
+      config: { "demo-interval_ms": 60, "demo-summary_every_ms": 60_000 },
+      port: 0,
+      dataDir,
+      bus: new EventBus({ onError: () => undefined }),
+      console: silent(),
     });
-    await expect.poll(() => rows().count()).toBeGreaterThan(10);
-    await expect.poll(async () => Number(await page.textContent("#total-published"))).toBeGreaterThan(25);
-    // README's picture is refreshed on request only, so test runs leave the work tree clean.
-    const file =
-      process.env.AGENT_BUS_SCREENSHOT === "1"
-        ? join(import.meta.dirname, "..", "..", "docs", "inspector.png")
-        : join(mkdtempSync(join(tmpdir(), "agent-bus-shot-")), "inspector.png");
-    const image = await page.screenshot({ path: file, fullPage: true });
-    expect(image.length).toBeGreaterThan(10_000);
-  });
+    const browser = await chromium.launch({ executablePath, headless: true, args: LAUNCH_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+      await page.goto(host.url as string);
+      await page.locator("#status[data-state='live']").waitFor();
+      await expect.poll(async () => Number(await page.textContent("#total-published")), { timeout: 15_000 }).toBeGreaterThan(60);
+      await expect.poll(() => page.locator("#rate-legend li").count()).toBeGreaterThan(3);
+      // README's picture is refreshed on request only, so test runs leave the work tree clean.
+      const file =
+        process.env.AGENT_BUS_SCREENSHOT === "1"
+          ? join(import.meta.dirname, "..", "..", "docs", "inspector.png")
+          : join(dataDir, "inspector.png");
+      const image = await page.screenshot({ path: file });
+      expect(image.length).toBeGreaterThan(10_000);
+    } finally {
+      await browser.close();
+      await host.close();
+    }
+  }, 40_000);
 });
 
 describe.skipIf(executablePath === undefined)("the inspector beyond loopback", () => {

@@ -127,7 +127,10 @@ export function attachInspector(options: InspectorOptions): Inspector {
     totals: tap.totals,
     types: Object.fromEntries(tap.types),
     subscribers: tap.subscribers(),
-    rates: tap.rates.snapshot(),
+    // Up to two minutes, but no flat line from before the inspector started.
+    rates: tap.rates.snapshot(
+      Math.min(120, Math.max(10, Math.ceil((Date.now() - Date.parse(tap.startedAt)) / 1000))),
+    ),
     errors: tap.errors(),
     extensions: options.extensions?.(),
     feed: { clients: feed.size, dropped: feed.dropped() },

@@ -137,7 +137,9 @@ describe.skipIf(executablePath === undefined)("README's picture", () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
       await page.goto(host.url as string);
       await page.locator("#status[data-state='live']").waitFor();
-      await expect.poll(async () => Number(await page.textContent("#total-published")), { timeout: 15_000 }).toBeGreaterThan(60);
+      await expect
+        .poll(async () => Number(await page.textContent("#total-published")), { timeout: 15_000 })
+        .toBeGreaterThan(60);
       await expect.poll(() => page.locator("#rate-legend li").count()).toBeGreaterThan(3);
       // README's picture is refreshed on request only, so test runs leave the work tree clean.
       const file =

@@ -55,12 +55,24 @@ function strict(this: unknown, key: string, value: unknown): unknown {
   return value;
 }
 
-/** Encodes the data: raw bytes untouched, anything else as strict JSON; throws PayloadError. */
-export function encodeBody(eventType: string, data: unknown): { body: Uint8Array; contentType?: string } {
+/** UTF-8 bytes of a text. */
+export type TextToBytes = (text: string) => Uint8Array;
+
+const utf8: TextToBytes = (text) => encoder.encode(text);
+
+/**
+ * Encodes the data: raw bytes untouched, anything else as strict JSON; throws PayloadError.
+ * @param toBytes how the JSON text becomes UTF-8 bytes (a transport may have a faster way)
+ */
+export function encodeBody(
+  eventType: string,
+  data: unknown,
+  toBytes: TextToBytes = utf8,
+): { body: Uint8Array; contentType?: string } {
   if (data === undefined) return { body: EMPTY };
   // A copy, so that the publisher changing its array after publish() changes nothing in flight.
   if (data instanceof Uint8Array) return { body: data.slice(), contentType: BYTES_TYPE };
-  return { body: encoder.encode(encodeJson(eventType, data)), contentType: JSON_TYPE };
+  return { body: toBytes(encodeJson(eventType, data)), contentType: JSON_TYPE };
 }
 
 /** Data as strict JSON text (anything but raw bytes); throws PayloadError for what JSON would mangle. */
@@ -86,8 +98,13 @@ export function decodeBody(body: Uint8Array, contentType: string | undefined): u
 }
 
 /** Builds the frame of an envelope; throws PayloadError when it cannot cross or exceeds maxBytes. */
-export function encodeFrame(envelope: Envelope, origin: string, maxBytes: number): WireFrame {
-  const { body, contentType } = encodeBody(envelope.type, envelope.data);
+export function encodeFrame(
+  envelope: Envelope,
+  origin: string,
+  maxBytes: number,
+  toBytes: TextToBytes = utf8,
+): WireFrame {
+  const { body, contentType } = encodeBody(envelope.type, envelope.data, toBytes);
   const headers: WireHeaders = {
     "ce-specversion": "1.0",
     "ce-id": envelope.id,

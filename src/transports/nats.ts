@@ -25,11 +25,12 @@ import {
   DisconnectBuffer,
   type DisconnectedPolicy,
   ERROR_HEADER,
-  headerOf,
   loadClient,
+  messageHeader,
   type NatsModules,
   REQUEST_PREFIX,
   RESPONDER_QUEUE,
+  toBuffer,
   toHeaders,
 } from "./_nats-wire.js";
 import { assertNamespace } from "./memory.js";
@@ -136,7 +137,7 @@ class NatsTransport implements Transport {
   encode(envelope: Envelope): Encoded {
     const origin = this.context?.origin ?? "";
     const limit = (this.nc?.info?.max_payload ?? 1024 * 1024) - NATS_HEADER_OVERHEAD;
-    const frame = encodeFrame(envelope, origin, limit);
+    const frame = encodeFrame(envelope, origin, limit, toBuffer);
     this.buffer.admit(envelope.type, frame.body.length);
     return { subject: `${this.namespace}.${envelope.type}`, frame };
   }
@@ -158,9 +159,9 @@ class NatsTransport implements Transport {
       ...(options.group !== undefined && { queue: options.group }),
       callback: (error, msg) => {
         if (error !== null) return this.log(`subscription to "${pattern}" failed: ${error.message}`);
-        const header = headerOf(msg.headers);
+        const header = messageHeader(msg);
         if (plain && header(ORIGIN_HEADER) === origin) return;
-        const envelope = this.decode(msg);
+        const envelope = this.decode(msg, undefined, header);
         if (envelope === undefined) return;
         const result = delivery(envelope);
         if (result !== undefined) result.catch(() => undefined);
@@ -231,9 +232,13 @@ class NatsTransport implements Transport {
     this.connection().publish(subject, body, { headers: toHeaders(this.modules().headers, headers) });
   }
 
-  private decode(msg: Msg, eventType = msg.subject.slice(this.namespace.length + 1)): Envelope | undefined {
+  private decode(
+    msg: Msg,
+    eventType = msg.subject.slice(this.namespace.length + 1),
+    header = messageHeader(msg),
+  ): Envelope | undefined {
     try {
-      return decodeFrame(eventType, headerOf(msg.headers), msg.data);
+      return decodeFrame(eventType, header, msg.data);
     } catch (error) {
       this.log(`dropped a malformed message on "${msg.subject}": ${(error as Error).message}`);
       return undefined;

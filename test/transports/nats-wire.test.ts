@@ -1,0 +1,121 @@
+import { createConnection } from "node:net";
+import type { Msg } from "@nats-io/nats-core";
+import { connect, headers } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { headerOf, messageHeader, toHeaders } from "../../src/transports/_nats-wire.js";
+import { skipWithout } from "./_broker.js";
+
+const skip = await skipWithout("nats-server", 4222);
+
+/** Header blocks as a foreign publisher may send them, well-formed or not. */
+const BLOCKS: Record<string, string | undefined> = {
+  "CloudEvents attributes":
+    "NATS/1.0\r\nce-specversion: 1.0\r\nce-id: a-1\r\nce-type: t.x\r\nce-source: s\r\n\r\n",
+  "a repeated header": "NATS/1.0\r\nce-id: first\r\nce-id: second\r\n\r\n",
+  "empty and padded values": "NATS/1.0\r\nce-source:\r\nce-id:    spaced   \r\n\r\n",
+  "other letter case": "NATS/1.0\r\nCE-ID: upper\r\nCe-Type: mixed\r\n\r\n",
+  "a line without a colon": "NATS/1.0\r\njunk\r\nce-id: after\r\n\r\n",
+  "colons in a value": "NATS/1.0\r\nce-time: 2026-01-01T12:00:00Z\r\n\r\n",
+  "UTF-8 in a value": "NATS/1.0\r\nce-source: zürich ✓\r\n\r\n",
+  "a status line": "NATS/1.0 503 No Responders\r\nce-id: status\r\n\r\n",
+  "a lone LF in a value": "NATS/1.0\r\nce-id: a\nb\r\n\r\n",
+  "a space in a name": "NATS/1.0\r\nbad name: v\r\nce-id: x\r\n\r\n",
+  "an empty block": "NATS/1.0\r\n\r\n",
+  "no headers": undefined,
+};
+const NAMES = [
+  "ce-specversion",
+  "ce-id",
+  "ce-type",
+  "ce-source",
+  "ce-time",
+  "CE-ID",
+  "Ce-Type",
+  "junk",
+  "bad name",
+];
+
+/** Publishes the blocks byte for byte on a plain socket (the client would refuse some). */
+async function publishRaw(subject: string, blocks: (string | undefined)[]): Promise<void> {
+  const socket = createConnection({ port: 4222, host: "127.0.0.1" });
+  const frames = blocks.map((block) => {
+    const body = Buffer.from("{}");
+    if (block === undefined) return `PUB ${subject} ${body.length}\r\n{}\r\n`;
+    const size = Buffer.byteLength(block);
+    return `HPUB ${subject} ${size} ${size + body.length}\r\n${block}{}\r\n`;
+  });
+  const pong = new Promise<void>((resolve) => {
+    let seen = "";
+    socket.on("data", (chunk) => {
+      seen += chunk.toString();
+      if (seen.includes("PONG")) resolve();
+    });
+  });
+  socket.write(`CONNECT {"verbose":false,"pedantic":false,"headers":true}\r\n${frames.join("")}PING\r\n`);
+  await pong;
+  socket.destroy();
+}
+
+/** Every lookup, or the error reading the headers threw. */
+function lookups(read: () => (name: string) => string | undefined): unknown {
+  try {
+    const header = read();
+    return NAMES.map((name) => header(name));
+  } catch (error) {
+    return { threw: (error as Error).message };
+  }
+}
+
+describe.skipIf(skip)("nats wire", () => {
+  const received: Msg[] = [];
+  let nc: Awaited<ReturnType<typeof connect>>;
+
+  beforeAll(async () => {
+    nc = await connect({ servers: "127.0.0.1:4222" });
+    const subject = `test-nats-wire-${process.pid}.blocks`;
+    nc.subscribe(subject, { callback: (_error, msg) => received.push(msg) });
+    await nc.flush();
+    await publishRaw(subject, Object.values(BLOCKS));
+    await nc.flush();
+    for (let i = 0; i < 100 && received.length < Object.keys(BLOCKS).length; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+  });
+
+  it("reads every header block as the client's own headers do", () => {
+    expect(received).toHaveLength(Object.keys(BLOCKS).length);
+    Object.keys(BLOCKS).forEach((name, i) => {
+      const msg = received[i] as Msg;
+      // The fast reader first: the client's getter caches what it decoded.
+      const fast = lookups(() => messageHeader(msg));
+      const client = lookups(() => headerOf(msg.headers));
+      expect({ name, read: fast }).toEqual({ name, read: client });
+    });
+  });
+
+  it("builds the same header bytes as the client's set()", () => {
+    const records = [
+      {
+        "ce-specversion": "1.0",
+        "ce-id": "a-1",
+        "ce-type": "t.x",
+        "ce-source": "zürich ✓",
+        "content-type": "x/y",
+      },
+      { "ce-id": "  padded  ", "ce-source": "" },
+      {},
+    ];
+    for (const record of records) {
+      const expected = headers();
+      for (const [name, value] of Object.entries(record)) expected.set(name, value);
+      expect(Buffer.from(toHeaders(headers, record).encode())).toEqual(Buffer.from(expected.encode()));
+    }
+  });
+
+  it("refuses a value with CR or LF as the client's set() does", () => {
+    expect(() => toHeaders(headers, { "ce-id": "a\r\nb" })).toThrow(/cannot contain/u);
+  });
+});

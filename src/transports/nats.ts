@@ -21,6 +21,7 @@ import type {
 } from "../transport.js";
 import { decodeBody, decodeFrame, encodeBody, encodeFrame, ORIGIN_HEADER, type WireFrame } from "./_codec.js";
 import { Durable, type DurableOptions } from "./_nats-durable.js";
+import { StallWatch } from "./_nats-stall.js";
 import {
   DisconnectBuffer,
   type DisconnectedPolicy,
@@ -88,6 +89,7 @@ class NatsTransport implements Transport {
   private readonly namespace: string;
   private readonly buffer: DisconnectBuffer;
   private readonly durable: Durable;
+  private readonly stalls = new StallWatch();
   private context: TransportContext | undefined;
   private client: NatsModules | undefined;
   private nc: NatsConnection | undefined;
@@ -163,7 +165,9 @@ class NatsTransport implements Transport {
         if (plain && header(ORIGIN_HEADER) === origin) return;
         const envelope = this.decode(msg, undefined, header);
         if (envelope === undefined) return;
+        const started = performance.now();
         const result = delivery(envelope);
+        this.stalls.observe(pattern, performance.now() - started, (message: string) => this.log(message));
         if (result !== undefined) result.catch(() => undefined);
       },
     });
@@ -250,7 +254,11 @@ class NatsTransport implements Transport {
     for await (const status of nc.status()) {
       if (status.type === "disconnect") {
         this.buffer.down = true;
-        context.status({ state: "disconnected" });
+        const stalled = this.stalls.explain();
+        if (stalled !== undefined) this.log(stalled.message);
+        context.status(
+          stalled === undefined ? { state: "disconnected" } : { state: "disconnected", error: stalled },
+        );
       } else if (status.type === "reconnecting") {
         context.status({ state: "reconnecting" });
       } else if (status.type === "reconnect") {

@@ -1,0 +1,33 @@
+/** Naming the likely reason when a NATS server drops a connection that stopped reading. */
+import { TransportError } from "../errors.js";
+
+/** Blocking the event loop this long risks the server's write deadline (2 s by default in recent servers). */
+export const STALL_MS = 500;
+
+/**
+ * Remembers callbacks that blocked the event loop. A process that stops reading its socket is
+ * dropped by the server as a slow consumer, and the client sees only a disconnect: this names the
+ * likely reason.
+ */
+export class StallWatch {
+  private last: { pattern: string; ms: number; at: number } | undefined;
+
+  /** Records one delivery's synchronous time; logs when it blocked for STALL_MS or more. */
+  observe(pattern: string, ms: number, log: (message: string) => void): void {
+    if (ms < STALL_MS) return;
+    this.last = { pattern, ms: Math.round(ms), at: Date.now() };
+    log(
+      `a callback on "${pattern}" blocked the event loop for ${Math.round(ms)} ms: the server drops a connection that stops reading (slow consumer), and live events sent meanwhile are lost`,
+    );
+  }
+
+  /** The reason for a disconnect that follows a recent stall, once. */
+  explain(): TransportError | undefined {
+    const last = this.last;
+    this.last = undefined;
+    if (last === undefined || Date.now() - last.at > 10_000) return undefined;
+    return new TransportError(
+      `[EventBus:nats] disconnected after a callback on "${last.pattern}" blocked for ${last.ms} ms: probably dropped by the server as a slow consumer; live events sent meanwhile are lost`,
+    );
+  }
+}

@@ -88,6 +88,8 @@ export function encodeJson(eventType: string, data: unknown): string {
 
 /** Decodes a body by its content type; throws on bytes that do not match it. */
 export function decodeBody(body: Uint8Array, contentType: string | undefined): unknown {
+  // What agent-bus itself sends, without parsing the media type.
+  if (contentType === JSON_TYPE) return JSON.parse(decoder.decode(body));
   if (contentType === undefined || contentType === "") {
     return body.length === 0 ? undefined : JSON.parse(decoder.decode(body));
   }

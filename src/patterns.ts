@@ -8,8 +8,10 @@ export const MAX_EVENT_TYPE_LENGTH = 1024;
 
 const WHITESPACE = /\s/u;
 /** Valid event types and patterns in one test each: the common case skips the token-by-token check. */
-const VALID_TYPE = /^[^\s.*>]+(?:\.[^\s.*>]+)*$/u;
-const VALID_PATTERN = /^(?:(?:[^\s.*>]+|\*)(?:\.(?:[^\s.*>]+|\*))*(?:\.>)?|>)$/u;
+const VALID_TYPE = /^[^\s.*>\p{Cs}]+(?:\.[^\s.*>\p{Cs}]+)*$/u;
+const VALID_PATTERN = /^(?:(?:[^\s.*>\p{Cs}]+|\*)(?:\.(?:[^\s.*>\p{Cs}]+|\*))*(?:\.>)?|>)$/u;
+/** A lone UTF-16 surrogate: a UTF-8 wire would turn it into U+FFFD, merging distinct types. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
@@ -34,6 +36,11 @@ function checkText(value: unknown, argument: string): asserts value is string {
   }
   if (WHITESPACE.test(value)) {
     throw new TypeError(`${argument} must not contain whitespace, got ${describe(value)}`);
+  }
+  if (LONE_SURROGATE.test(value)) {
+    throw new TypeError(
+      `${argument} must be well-formed Unicode (it holds a lone surrogate), got ${describe(value)}`,
+    );
   }
 }
 

@@ -250,3 +250,12 @@ describe("the validation fast path", () => {
     );
   });
 });
+
+describe("unicode", () => {
+  it("refuses a lone surrogate, which a UTF-8 wire would turn into U+FFFD", () => {
+    const b = new EventBus();
+    expect(() => b.publish("a.\ud800")).toThrow(/well-formed Unicode/);
+    expect(() => b.subscribe("a.\udbff", () => undefined)).toThrow(/well-formed Unicode/);
+    expect(() => b.publish("a.\ud83d\ude80")).not.toThrow();
+  });
+});

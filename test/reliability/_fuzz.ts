@@ -51,13 +51,13 @@ export const name: fc.Arbitrary<string> = fc.oneof(
 
 /** The reference rule for an event type, as README states it. */
 export function validEventType(value: string): boolean {
-  if (value.length === 0 || value.length > 1024 || /\s/u.test(value)) return false;
+  if (value.length === 0 || value.length > 1024 || /\s/u.test(value) || /\p{Cs}/u.test(value)) return false;
   return value.split(".").every((token) => token !== "" && !token.includes("*") && !token.includes(">"));
 }
 
 /** The reference rule for a pattern, as README states it. */
 export function validPattern(value: string): boolean {
-  if (value.length === 0 || value.length > 1024 || /\s/u.test(value)) return false;
+  if (value.length === 0 || value.length > 1024 || /\s/u.test(value) || /\p{Cs}/u.test(value)) return false;
   const tokens = value.split(".");
   return tokens.every(
     (token, index) =>

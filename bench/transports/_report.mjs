@@ -1,6 +1,6 @@
 /** Renders bench/results/transports.md from the summarized report. */
 
-import { formatMicros, formatRate } from "./_stats.mjs";
+import { formatMicros, formatRate, summarize } from "./_stats.mjs";
 
 const THROUGHPUT_TARGET = 0.8;
 const P50_TARGET_MICROS = 20;
@@ -18,10 +18,23 @@ function signedMicros(value) {
   return `${value >= 0 ? "+" : "−"}${Math.abs(value).toFixed(0)} µs`;
 }
 
+function cpuCell(c) {
+  if (c.pubCpuMicros === undefined) return "–";
+  return `${c.pubCpuMicros.median.toFixed(1)} + ${c.subCpuMicros.median.toFixed(1)}`;
+}
+
+/** Median over rounds of f(bus round, raw round): bus and raw ran back to back in each round. */
+function paired(bus, raw, f) {
+  const values = Object.keys(bus.rounds ?? {})
+    .filter((round) => raw.rounds?.[round] !== undefined)
+    .map((round) => f(bus.rounds[round], raw.rounds[round]));
+  return values.length === 0 ? Number.NaN : summarize(values).median;
+}
+
 function brokerTable(report, broker, clients) {
   const lines = [
-    "| Payload | Client | Events/s (median) | Spread: IQR/2 (min–max) | × raw | × raw+headers | Lost | p50 | p99 | p99.9 | p50 − raw p50 |",
-    "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| Payload | Client | Events/s (median) | Spread: IQR/2 (min–max) | × raw | × raw+headers | Lost | CPU µs/event pub + sub | p50 | p99 | p99.9 | p50 − raw p50 |",
+    "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const size of report.plan.sizes) {
     const raw = report.cases[`${broker} raw ${size}`];
@@ -33,7 +46,7 @@ function brokerTable(report, broker, clients) {
         rawHeaders && client !== "raw" ? ratio(c.throughput.median, rawHeaders.throughput.median) : "";
       const lost = c.lost + c.lostLatency;
       lines.push(
-        `| ${size === 1024 ? "1 KiB" : `${size} B`} | ${client} | ${formatRate(c.throughput.median)} | ${spread(c.throughput)} | ${raw ? ratio(c.throughput.median, raw.throughput.median) : "–"} | ${withHeaders} | ${lost === 0 ? "0" : `${lost} of ${c.sent}`} | ${formatMicros(c.latency?.p50)} | ${formatMicros(c.latency?.p99)} | ${formatMicros(c.latency?.p999)} | ${client === "raw" || !raw ? "" : signedMicros(c.latency.p50 - raw.latency.p50)} |`,
+        `| ${size === 1024 ? "1 KiB" : `${size} B`} | ${client} | ${formatRate(c.throughput.median)} | ${spread(c.throughput)} | ${raw ? ratio(c.throughput.median, raw.throughput.median) : "–"} | ${withHeaders} | ${lost === 0 ? "0" : `${lost} of ${c.sent}`} | ${cpuCell(c)} | ${formatMicros(c.latency?.p50)} | ${formatMicros(c.latency?.p99)} | ${formatMicros(c.latency?.p999)} | ${client === "raw" || !raw ? "" : signedMicros(c.latency.p50 - raw.latency.p50)} |`,
       );
     }
   }
@@ -65,17 +78,20 @@ function targets(report) {
       const bus = report.cases[`${broker} bus ${size}`];
       const raw = report.cases[`${broker} raw ${size}`];
       if (bus === undefined || raw === undefined) continue;
-      const r = bus.throughput.median / raw.throughput.median;
-      const d = bus.latency.p50 - raw.latency.p50;
+      const r = paired(bus, raw, (b, a) => b.eps / a.eps);
+      const d = paired(bus, raw, (b, a) => b.p50 - a.p50);
+      const cpu =
+        (bus.pubCpuMicros.median + bus.subCpuMicros.median) /
+        (raw.pubCpuMicros.median + raw.subCpuMicros.median);
       lines.push(
-        `| ${broker === "nats" ? "NATS" : "Redis"} | ${size === 1024 ? "1 KiB" : `${size} B`} | ${r.toFixed(2)}× ${r >= THROUGHPUT_TARGET ? "met" : "**missed**"} | ${signedMicros(d)} ${d <= P50_TARGET_MICROS ? "met" : "**missed**"} |`,
+        `| ${broker === "nats" ? "NATS" : "Redis"} | ${size === 1024 ? "1 KiB" : `${size} B`} | ${r.toFixed(2)}× ${r >= THROUGHPUT_TARGET ? "met" : "**missed**"} | ${signedMicros(d)} ${d <= P50_TARGET_MICROS ? "met" : "**missed**"} | ${cpu.toFixed(2)}× |`,
       );
     }
   }
   if (lines.length === 0) return "";
   return [
-    `| Broker | Payload | Throughput vs raw (target ≥ ${THROUGHPUT_TARGET}×) | p50 vs raw (target ≤ +${P50_TARGET_MICROS} µs) |`,
-    "| --- | --- | --- | --- |",
+    `| Broker | Payload | Throughput vs raw (target ≥ ${THROUGHPUT_TARGET}×) | p50 vs raw (target ≤ +${P50_TARGET_MICROS} µs) | CPU per event vs raw |`,
+    "| --- | --- | --- | --- | ---: |",
     ...lines,
   ].join("\n");
 }
@@ -98,6 +114,11 @@ ${plan.burst} events (after a warm-up burst of ${plan.warmBurst}) and ${plan.lat
 ${plan.latencyEvents} events at ${plan.rate}/s (after ${plan.warmLatency} warm-up events).
 
 ## Targets
+
+Paired by round (bus and raw ran back to back in each round; the median of the per-round
+ratios and differences), against raw without headers. CPU per event is publisher plus
+subscriber process CPU time during the throughput bursts (less sensitive to a shared machine
+than wall time).
 
 ${targets(report)}
 

@@ -34,14 +34,23 @@ function payload(sample, size) {
 const yieldToIo = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** CPU time (user + system) of this process in µs. */
+function cpu() {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
 async function burst({ sample, n, size }) {
   const make = payload(sample, size);
+  const cpuStart = cpu();
   const start = now();
   for (let i = 0; i < n; i++) {
     client.publish(make(i));
     if (i % CHUNK === CHUNK - 1) await yieldToIo();
   }
-  send({ sent: { sample, start, end: now() } });
+  // What is still in the client's buffer is written on the next turns: count them too.
+  await yieldToIo();
+  send({ sent: { sample, start, end: now(), cpu: cpu() - cpuStart } });
 }
 
 async function paced({ sample, n, size, rate }) {
@@ -75,8 +84,8 @@ function finish() {
   if (sample === undefined) return;
   current = undefined;
   clearTimeout(sample.idle);
-  const { latencies, ...rest } = sample;
-  send({ done: { ...rest, idle: undefined, latencies } });
+  const { latencies, cpuStart, idle: _, ...rest } = sample;
+  send({ done: { ...rest, cpu: cpu() - cpuStart, latencies } });
 }
 
 /** After the publisher is done, stop waiting once no event arrived for IDLE_MS. */
@@ -92,7 +101,7 @@ process.on("message", async (message) => {
   else if (message.paced) await paced(message.paced);
   else if (message.expect) {
     const { sample, n, latency } = message.expect;
-    current = { sample, n, received: 0, first: undefined, last: undefined };
+    current = { sample, n, received: 0, first: undefined, last: undefined, cpuStart: cpu() };
     if (latency) current.latencies = [];
     send({ expecting: sample });
   } else if (message.sent) {

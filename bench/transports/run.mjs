@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { renderMarkdown } from "./_report.mjs";
 import { startServers } from "./_servers.mjs";
-import { latencySummary, summarize } from "./_stats.mjs";
+import { latencySummary, quantile, summarize } from "./_stats.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const STEP_TIMEOUT_MS = 60_000;
@@ -150,6 +150,8 @@ async function runSample(pub, sub, sample, events, size, latency, rate) {
     received: done.received,
     lost: events - done.received,
     eps: done.received / seconds,
+    pubCpu: sent.cpu / events,
+    subCpu: done.cpu / Math.max(1, done.received),
     latencies: done.latencies,
   };
 }
@@ -171,8 +173,12 @@ async function runBrokerRound(caseKey, broker, client, size, url, round, results
     latency: [],
     lostLatency: 0,
     clockBias: [],
+    pubCpu: [],
+    subCpu: [],
+    rounds: {},
   };
   const entry = results[caseKey];
+  entry.rounds[round] = { eps: [], latencies: [] };
   entry.clockBias.push((subReady.anchor - pubReady.anchor) * 1000);
   let sample = 0;
   try {
@@ -180,6 +186,9 @@ async function runBrokerRound(caseKey, broker, client, size, url, round, results
     for (let b = 0; b < plan.bursts; b++) {
       const result = await runSample(pub, sub, sample++, plan.burst, size, false);
       entry.throughput.push(result.eps);
+      entry.pubCpu.push(result.pubCpu);
+      entry.subCpu.push(result.subCpu);
+      entry.rounds[round].eps.push(result.eps);
       entry.lost += result.lost;
       entry.sent += plan.burst;
     }
@@ -187,6 +196,7 @@ async function runBrokerRound(caseKey, broker, client, size, url, round, results
     for (let l = 0; l < plan.latencySamples; l++) {
       const result = await runSample(pub, sub, sample++, plan.latencyEvents, size, true, plan.rate);
       entry.latency.push(result.latencies);
+      entry.rounds[round].latencies.push(...result.latencies);
       entry.lostLatency += result.lost;
     }
   } finally {
@@ -232,12 +242,30 @@ function planCases() {
   return cases.filter((c) => only === undefined || only.test(c.key));
 }
 
+/** Per round: median events/s and p50 latency, for comparisons paired by round. */
+function roundSummaries(rounds) {
+  return Object.fromEntries(
+    Object.entries(rounds).map(([round, r]) => [
+      round,
+      {
+        eps: summarize(r.eps).median,
+        p50: quantile(
+          [...r.latencies].sort((a, b) => a - b),
+          0.5,
+        ),
+      },
+    ]),
+  );
+}
+
 function summarizeResults(results) {
   const summary = {};
   for (const [key, entry] of Object.entries(results)) {
-    const { latency, clockBias, throughput, ...rest } = entry;
+    const { latency, clockBias, throughput, pubCpu, subCpu, rounds, ...rest } = entry;
     summary[key] = {
       ...rest,
+      ...(pubCpu && { pubCpuMicros: summarize(pubCpu), subCpuMicros: summarize(subCpu) }),
+      ...(rounds && { rounds: roundSummaries(rounds) }),
       throughput: { ...summarize(throughput), samples: throughput },
       ...(latency && latency.length > 0 && { latency: latencySummary(latency) }),
       ...(clockBias && { clockBiasMicros: summarize(clockBias.map(Math.abs)) }),

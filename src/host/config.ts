@@ -1,6 +1,6 @@
 /** The config file: default extensions and `<extension>-<param>` overrides, as the original settings file. */
 import { readFileSync } from "node:fs";
-import { parse } from "yaml";
+import { parseDocument } from "yaml";
 import type { ExtensionParams, HostConfig, Logger } from "./types.js";
 
 /** A config file that cannot be read or used; the message names the file and the problem. */
@@ -20,7 +20,11 @@ export function readConfigFile(path: string): HostConfig {
   }
   let parsed: unknown;
   try {
-    parsed = parse(text);
+    const document = parseDocument(text);
+    // An unknown tag (`!!js/function`, a typo) is an error here, not a warning printed later.
+    const [problem] = [...document.errors, ...document.warnings];
+    if (problem !== undefined) throw problem;
+    parsed = document.toJS();
   } catch (error) {
     throw new ConfigError(
       `[host] Config file ${path} is not valid YAML or JSON: ${(error as Error).message}`,

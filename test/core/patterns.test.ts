@@ -236,7 +236,8 @@ describe("the validation fast path", () => {
     };
     fc.assert(
       fc.property(candidate, (value) => {
-        for (const check of [assertEventType, assertPattern]) {
+        const checks: ((value: unknown) => void)[] = [assertEventType, assertPattern];
+        for (const check of checks) {
           let accepted = true;
           try {
             check(value);

@@ -76,7 +76,9 @@ describe("config file", () => {
     await expect(createHost({ config: listy })).rejects.toThrow(/list\.yaml must be a mapping/u);
     const tagged = join(dir, "tagged.yaml");
     writeFileSync(tagged, 'demo-interval_ms: !!js/function "function () {}"\n');
-    await expect(createHost({ config: tagged })).rejects.toThrow(/tagged\.yaml is not valid YAML or JSON: .*tag/iu);
+    await expect(createHost({ config: tagged })).rejects.toThrow(
+      /tagged\.yaml is not valid YAML or JSON: .*tag/iu,
+    );
     // @ts-expect-error: a plain string where the list belongs, as a hand-written config might have it
     await expect(createHost({ config: { default_extensions: "demo" } })).rejects.toThrow(
       /default_extensions must be a list/u,

@@ -15,7 +15,7 @@ import { freePort } from "../transports/_processes.js";
 const subscriberScript = fileURLToPath(new URL("./fixtures/chaos-subscriber.ts", import.meta.url));
 
 /** A TCP proxy: forwards to a port, and can cut every connection (RST) or black-hole them. */
-export class Proxy {
+export class TcpProxy {
   private server: Server | undefined;
   private readonly pairs = new Set<[Socket, Socket]>();
   port = 0;
@@ -129,7 +129,7 @@ export interface Fault {
 export interface ChaosRun {
   readonly kind: BrokerKind;
   readonly namespace: string;
-  readonly proxy: Proxy;
+  readonly proxy: TcpProxy;
   readonly lines: Record<string, unknown>[];
   subscriber: ChaosSubscriber;
   restartBroker?: { kill(): Promise<void>; start(): Promise<void> };

@@ -16,8 +16,8 @@ import {
   type ChaosRun,
   ChaosSubscriber,
   type Fault,
-  Proxy,
   publisherBus,
+  TcpProxy,
 } from "./_chaos.js";
 import { account, dedupe, ranges, record } from "./_record.js";
 
@@ -82,7 +82,7 @@ async function chaos(
   broker: ChaosRun["restartBroker"],
 ) {
   const namespace = uniqueNamespace(`chaos-${kind}`);
-  const proxy = new Proxy(port);
+  const proxy = new TcpProxy(port);
   await proxy.start();
   const lines: Record<string, unknown>[] = [];
   const run: ChaosRun = {

@@ -113,7 +113,7 @@ ${plan.rounds} round(s) of fresh processes per case; per round ${plan.bursts} bu
 ${plan.burst} events (after a warm-up burst of ${plan.warmBurst}) and ${plan.latencySamples} latency sample(s) of
 ${plan.latencyEvents} events at ${plan.rate}/s (after ${plan.warmLatency} warm-up events).
 
-## Targets
+${report.failures?.length ? `**Failed case runs (their samples are missing):** ${report.failures.join("; ")}\n\n` : ""}## Targets
 
 Paired by round (bus and raw ran back to back in each round; the median of the per-round
 ratios and differences), against raw without headers. CPU per event is publisher plus

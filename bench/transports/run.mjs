@@ -222,10 +222,14 @@ function runWorkerRound(caseKey, client, workers, size, results) {
     const timer = setTimeout(() => child.kill("SIGKILL"), STEP_TIMEOUT_MS * 2);
     child.on("exit", (code) => {
       clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`workers ${client} ×${workers} exited with ${code}`));
+      let samples;
+      try {
+        samples = JSON.parse(output).samples;
+      } catch {
+        return reject(new Error(`workers ${client} ×${workers} exited with ${code} before reporting`));
+      }
       results[caseKey] ??= { client, workers, size, throughput: [] };
-      const entry = results[caseKey];
-      for (const s of JSON.parse(output).samples) entry.throughput.push(s.eps);
+      for (const s of samples) results[caseKey].throughput.push(s.eps);
       resolve();
     });
   });
@@ -294,6 +298,7 @@ const info = machine();
 const own = values.nats === undefined || values.redis === undefined ? await startServers() : undefined;
 const urls = { nats: values.nats ?? own?.nats, redis: values.redis ?? own?.redis };
 const results = {};
+const failures = [];
 const cases = planCases();
 try {
   for (let round = 0; round < plan.rounds; round++) {
@@ -301,9 +306,15 @@ try {
     const order = cases.map((_, i) => cases[(i + round * 3) % cases.length]);
     for (const c of order) {
       const t = Date.now();
-      if (c.broker === "worker") await runWorkerRound(c.key, c.client, c.workers, c.size, results);
-      else await runBrokerRound(c.key, c.broker, c.client, c.size, urls[c.broker], round, results);
-      console.log(`round ${round + 1}/${plan.rounds} ${c.key}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      try {
+        if (c.broker === "worker") await runWorkerRound(c.key, c.client, c.workers, c.size, results);
+        else await runBrokerRound(c.key, c.broker, c.client, c.size, urls[c.broker], round, results);
+        console.log(`round ${round + 1}/${plan.rounds} ${c.key}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      } catch (error) {
+        // One failed case costs its sample, not the run; the exit code still says so.
+        failures.push(`round ${round + 1} ${c.key}: ${error.message}`);
+        console.error(`round ${round + 1}/${plan.rounds} ${c.key} failed: ${error.message}`);
+      }
     }
   }
 } finally {
@@ -314,7 +325,7 @@ info.seconds = (Date.now() - started) / 1000;
 info.servers = own
   ? "private nats-server and redis-server started by the runner"
   : `${urls.nats}, ${urls.redis}`;
-const report = { mode, plan, machine: info, cases: summarizeResults(results) };
+const report = { mode, plan, machine: info, failures, cases: summarizeResults(results) };
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, "transports.json"), `${JSON.stringify(report, null, 2)}\n`);
 const markdown = renderMarkdown(report);
@@ -323,3 +334,7 @@ console.log(markdown);
 console.log(
   `wrote ${relative(process.cwd(), join(outDir, "transports.md"))} and transports.json in ${info.seconds.toFixed(0)} s`,
 );
+if (failures.length > 0) {
+  console.error(`bench:transports: ${failures.length} case run(s) failed:\n  ${failures.join("\n  ")}`);
+  process.exitCode = 1;
+}

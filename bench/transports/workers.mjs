@@ -25,11 +25,18 @@ for (let w = 0; w < count; w++) {
     workerData: { client, control: port2 },
     transferList: [port2],
   });
+  // Messages that come before anyone waits for them (a worker is ready before the main bus) wait here.
+  const inbox = [];
   const waiters = [];
   port1.on("message", (message) => {
-    for (const resolve of waiters.splice(0)) resolve(message);
+    const waiter = waiters.shift();
+    if (waiter) waiter(message);
+    else inbox.push(message);
   });
-  threads.push({ worker, control: port1, next: () => new Promise((resolve) => waiters.push(resolve)) });
+  const exited = new Promise((resolve) => worker.once("exit", resolve));
+  const next = () =>
+    inbox.length > 0 ? Promise.resolve(inbox.shift()) : new Promise((resolve) => waiters.push(resolve));
+  threads.push({ worker, control: port1, next, exited });
 }
 
 let publish;
@@ -78,4 +85,4 @@ for (let s = 0; s < samples; s++) results.push(await sample(s, n));
 process.stdout.write(`${JSON.stringify({ samples: results })}\n`);
 for (const thread of threads) thread.control.postMessage({ close: true });
 await bus?.close();
-await Promise.all(threads.map((t) => new Promise((resolve) => t.worker.once("exit", resolve))));
+await Promise.all(threads.map((t) => t.exited));

@@ -73,7 +73,11 @@ describe.skipIf(skip)("nats wire", () => {
   beforeAll(async () => {
     nc = await connect({ servers: "127.0.0.1:4222" });
     const subject = `test-nats-wire-${process.pid}.blocks`;
-    nc.subscribe(subject, { callback: (_error, msg) => received.push(msg) });
+    nc.subscribe(subject, {
+      callback: (_error, msg) => {
+        received.push(msg);
+      },
+    });
     await nc.flush();
     await publishRaw(subject, Object.values(BLOCKS));
     await nc.flush();
@@ -97,7 +101,7 @@ describe.skipIf(skip)("nats wire", () => {
   });
 
   it("builds the same header bytes as the client's set()", () => {
-    const records = [
+    const records: Record<string, string>[] = [
       {
         "ce-specversion": "1.0",
         "ce-id": "a-1",

@@ -192,7 +192,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       if (list !== undefined && list.groups === null) {
         const only = list.head;
         // One plain subscriber, the most common case, is called here without the list walk
-        // (+50% publishes/s in bench/): nothing added during the call could be reached anyway.
+        // (one-listener publish 0.49x → 0.57x the plain loop in bench/): nothing added during the call could be reached anyway.
         if (
           only !== undefined &&
           only === list.tail &&

@@ -96,6 +96,8 @@ describe.skipIf(!hasRedisServer())("redis faults with an own server", () => {
     await waitFor(
       () => states.includes("buffer:disconnected") && states.includes("reject:disconnected"),
       "disconnects",
+      // Generous: the full suite runs beside this one on two cores.
+      15_000,
     );
     expect(() => rejecting.publish("offline.rejected", 1)).toThrow(/disconnected: "reject"/u);
     for (let i = 0; i < 10; i++) buffering.publish("offline.held", i);
@@ -110,7 +112,7 @@ describe.skipIf(!hasRedisServer())("redis faults with an own server", () => {
     while (stored < 10 && Date.now() < deadline) stored = await storedCount(namespace, "offline.held");
     expect(stored).toBe(10);
     expect(await storedCount(namespace, "offline.rejected")).toBe(0);
-  }, 20_000);
+  }, 45_000);
 
   it("a durable subscriber killed and restarted catches up in order", async () => {
     const namespace = uniqueNamespace("catchup");

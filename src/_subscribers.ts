@@ -13,6 +13,21 @@ export const PLAIN = 2;
 export const ONCE = 4;
 /** Not a one-parameter callback: it gets the envelope, which must then be built. */
 export const WANTS_ENVELOPE = 8;
+/**
+ * PLAIN and WANTS_ENVELOPE not known yet: reading `callback.length` costs about a sixth of a
+ * subscribe, so it waits for the first call, which a transient subscriber may never get.
+ */
+export const ARITY_UNKNOWN = 16;
+
+/** Settles PLAIN and WANTS_ENVELOPE from the callback's declared parameters; returns the flags. */
+export function settleArity(subscriber: Subscriber): number {
+  const arity = subscriber.callback.length;
+  let flags = subscriber.flags & ~ARITY_UNKNOWN;
+  if (arity !== 1) flags |= WANTS_ENVELOPE;
+  else if ((flags & ONCE) === 0) flags |= PLAIN;
+  subscriber.flags = flags;
+  return flags;
+}
 
 /** What few subscribers have: a group, or an AbortSignal listener to undo. */
 export interface SubscriberExtra {
@@ -27,7 +42,7 @@ export interface Subscriber {
   /** Global subscription order; a publish skips subscribers newer than itself. */
   readonly seq: number;
   readonly list: SubscriberList;
-  /** ACTIVE, PLAIN, ONCE, WANTS_ENVELOPE. */
+  /** ACTIVE, PLAIN, ONCE, WANTS_ENVELOPE, ARITY_UNKNOWN. */
   flags: number;
   extra: SubscriberExtra | undefined;
   prev: Subscriber | undefined;

@@ -10,12 +10,14 @@ import type { EventStream, EventStreamOptions } from "./_stream.js";
 import {
   ACTIVE,
   type AnyCallback,
+  ARITY_UNKNOWN,
   type Group,
   ONCE,
   PLAIN,
   pickMember,
   type Subscriber,
   type SubscriberList,
+  settleArity,
   WANTS_ENVELOPE,
 } from "./_subscribers.js";
 import { eventStream, nextEvent, type WaitSource } from "./_waiting.js";
@@ -144,14 +146,12 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     if (this.closed) throw new BusClosedError("subscribe");
     const groupKey = this.groupKey(options);
     const list = this.listFor(pattern);
-    const arity = callback.length;
     const once = options?.once === true;
     const subscriber: Subscriber = {
       callback: callback as AnyCallback,
       seq: ++this.seq,
       list,
-      flags:
-        ACTIVE | (once ? ONCE : 0) | (arity !== 1 ? WANTS_ENVELOPE : 0) | (arity === 1 && !once ? PLAIN : 0),
+      flags: ACTIVE | ARITY_UNKNOWN | (once ? ONCE : 0),
       extra: groupKey === undefined ? undefined : { group: groupKey, detach: undefined },
       prev: undefined,
       next: undefined,
@@ -489,11 +489,12 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     envelope: Envelope | undefined,
     tally: AsyncTally | undefined,
   ): Envelope | undefined {
-    if ((s.flags & ONCE) !== 0) this.remove(s);
+    const flags = (s.flags & ARITY_UNKNOWN) === 0 ? s.flags : settleArity(s);
+    if ((flags & ONCE) !== 0) this.remove(s);
     const started = this.observers.length === 0 ? -1 : clock.now();
     try {
       let result: unknown;
-      if ((s.flags & WANTS_ENVELOPE) !== 0) {
+      if ((flags & WANTS_ENVELOPE) !== 0) {
         envelope ??= this.envelope(eventType, data, options);
         result = s.callback(data, envelope);
       } else {

@@ -396,7 +396,10 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     }
   }
 
-  /** The single plain subscriber of a list: `dispatch` without the walk. */
+  /**
+   * The single plain subscriber of a list: `dispatch` without the walk. Its body repeats the
+   * loop's inline call on purpose: sharing one method measured 10-15% slower on one listener.
+   */
   private callOnly(s: Subscriber, eventType: string, data: unknown): void {
     this.depth++;
     try {

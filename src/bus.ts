@@ -82,7 +82,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   readonly source: string;
   private readonly registry = new SubscriptionRegistry();
   /** The registry's exact-type map, held here so the hot path reads one field, not two. */
-  private readonly exact = this.registry.exact;
+  private readonly exact = this.registry.byType;
   private readonly responders: Responders;
   private readonly remote: Remote | undefined;
   private readonly nextId = createIdSource();
@@ -188,7 +188,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     // Hot path: one exact list, no patterns, groups or transport. The list's existence also
     // proves the type valid, so nothing is validated here.
     if (this.direct) {
-      const list = this.exact.get(eventType);
+      const list = this.exact[eventType];
       if (list !== undefined && list.groups === null) {
         const only = list.head;
         // One plain subscriber, the most common case, is called here without the list walk

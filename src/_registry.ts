@@ -51,8 +51,8 @@ export class SubscriptionRegistry {
       return existing;
     }
     assertPattern(pattern);
-    const list = new SubscriberList(pattern);
-    if (isPattern(pattern)) {
+    const list = new SubscriberList(pattern, isPattern(pattern));
+    if (list.wildcard) {
       this.wildcards.set(pattern, list);
       this.trie.set(pattern, list);
       this.routes.clear();

@@ -85,11 +85,19 @@ export class SubscriberList {
    */
   private byCallback: Map<AnyCallback, Subscriber[]> | null = null;
 
-  constructor(readonly pattern: string) {}
+  /**
+   * @param wildcard whether the pattern has wildcards: only such lists change how a publish is
+   * routed, so only they make the bus look again at its fast path.
+   */
+  constructor(
+    readonly pattern: string,
+    readonly wildcard: boolean,
+  ) {}
 
   get size(): number {
+    if (this.groups === null) return this.ungrouped;
     let size = this.ungrouped;
-    if (this.groups !== null) for (const group of this.groups.values()) size += group.members.length;
+    for (const group of this.groups.values()) size += group.members.length;
     return size;
   }
 

@@ -661,7 +661,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
 
   private listFor(pattern: string): SubscriberList {
     const list = this.registry.obtain(pattern);
-    this.updateDirect();
+    if (list.wildcard) this.updateDirect();
     return list;
   }
 
@@ -678,7 +678,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
 
   private dropList(list: SubscriberList): void {
     this.registry.drop(list);
-    this.updateDirect();
+    if (list.wildcard) this.updateDirect();
   }
 
   private groupKey(options: SubscribeOptions | undefined): string | undefined {

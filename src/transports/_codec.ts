@@ -55,6 +55,32 @@ function strict(this: unknown, key: string, value: unknown): unknown {
   return value;
 }
 
+/** Nesting beyond which `isPlainData` leaves the data to the strict path (which reports cycles). */
+const PLAIN_DEPTH = 64;
+
+/**
+ * True when the strict replacer would let every value through unchanged: only strings, numbers,
+ * booleans, null and undefined, in arrays and objects whose prototype is Object's (or none), and
+ * no toJSON anywhere, whose result the replacer would then check.
+ */
+function isPlainData(value: unknown, depth: number): boolean {
+  if (typeof value !== "object") {
+    const kind = typeof value;
+    return kind === "string" || kind === "number" || kind === "boolean" || kind === "undefined";
+  }
+  if (value === null) return true;
+  if (depth >= PLAIN_DEPTH || "toJSON" in value) return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Array.prototype) {
+    if (!Array.isArray(value)) return false;
+    for (let i = 0; i < value.length; i++) if (!isPlainData(value[i], depth + 1)) return false;
+    return true;
+  }
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in value) if (!isPlainData((value as Record<string, unknown>)[key], depth + 1)) return false;
+  return true;
+}
+
 /** UTF-8 bytes of a text. */
 export type TextToBytes = (text: string) => Uint8Array;
 
@@ -77,6 +103,9 @@ export function encodeBody(
 
 /** Data as strict JSON text (anything but raw bytes); throws PayloadError for what JSON would mangle. */
 export function encodeJson(eventType: string, data: unknown): string {
+  // Plain data, the usual case, needs no replacer: JSON.stringify runs several times faster
+  // without one (publish over NATS 3.9 → 3.2 µs of CPU, see bench/transports).
+  if (isPlainData(data, 0)) return JSON.stringify(data);
   try {
     return JSON.stringify(data, strict);
   } catch (error) {

@@ -5,7 +5,7 @@
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import { TransportError } from "../errors.js";
-import type { WireHeaders } from "./_codec.js";
+import { ORIGIN_HEADER, type WireHeaders } from "./_codec.js";
 
 /** Subject prefix of requests, apart from events so that `<namespace>.>` never sees them. */
 export const REQUEST_PREFIX = "_rpc";
@@ -99,9 +99,29 @@ export function headerOf(headers: MsgHdrs | undefined): (name: string) => string
   };
 }
 
-const HEADER_LINE = "NATS/1.0";
+const HEADER_START = "NATS/1.0\r\n";
 const textDecoder = new TextDecoder();
 const NO_HEADERS = (): undefined => undefined;
+
+/** The headers agent-bus reads from a received event or request. */
+const KNOWN_HEADERS = [
+  ORIGIN_HEADER,
+  "ce-specversion",
+  "ce-id",
+  "ce-type",
+  "ce-source",
+  "ce-time",
+  "content-type",
+  "ce-correlationid",
+  "ce-traceparent",
+] as const;
+const KNOWN_INDEX = new Map<string, number>(KNOWN_HEADERS.map((name, index) => [name, index]));
+/** Indexes of the known names by length, so that a line's name is matched without slicing it out. */
+const KNOWN_BY_LENGTH: number[][] = [];
+for (const [index, name] of KNOWN_HEADERS.entries()) {
+  KNOWN_BY_LENGTH[name.length] ??= [];
+  KNOWN_BY_LENGTH[name.length]?.push(index);
+}
 
 /** What the client keeps of a message: its bytes and where the header block ends. */
 interface RawMsg {
@@ -113,49 +133,47 @@ interface RawMsg {
  * Header lookup on a received message, like `headerOf(msg.headers)`, but reading the header
  * block itself when it can. The client's decoder appends each header after scanning all the
  * previous ones and its `get()` scans them again (~5 µs of the ~9 µs a delivery costs, see
- * bench/transports); this is one split of the same text. Whatever that decoder would treat
- * specially (a status line, a name it refuses, a value with a lone CR or LF) goes to it.
+ * bench/transports); this is one pass over the same text that keeps only the headers agent-bus
+ * reads (1.6 → 0.5 µs a message). A status line or a known value with a lone CR or LF goes to
+ * the client's decoder, and so does a lookup of any other name.
  */
 export function messageHeader(msg: Msg): (name: string) => string | undefined {
   const { _rdata: data, _msg: parsed } = msg as unknown as RawMsg;
   const end = parsed?.hdr;
   if (!(data instanceof Uint8Array) || typeof end !== "number") return headerOf(msg.headers);
   if (end < 0) return NO_HEADERS;
-  const found = parseHeaderBlock(textDecoder.decode(data.subarray(0, end)));
-  if (found === undefined) return headerOf(msg.headers);
+  const values = readKnownHeaders(textDecoder.decode(data.subarray(0, end)));
+  if (values === undefined) return headerOf(msg.headers);
   return (name) => {
-    const value = found.get(name);
+    const index = KNOWN_INDEX.get(name);
+    if (index === undefined) return headerOf(msg.headers)(name);
+    const value = values[index];
     return value === "" ? undefined : value;
   };
 }
 
-/** First value of each header of a `NATS/1.0` block; undefined when the client must decide. */
-function parseHeaderBlock(text: string): Map<string, string> | undefined {
-  if (!text.startsWith(`${HEADER_LINE}\r\n`)) return undefined;
-  const found = new Map<string, string>();
-  let start = HEADER_LINE.length + 2;
+/** First value of each known header of a `NATS/1.0` block; undefined when the client must decide. */
+function readKnownHeaders(text: string): (string | undefined)[] | undefined {
+  if (!text.startsWith(HEADER_START)) return undefined;
+  const values: (string | undefined)[] = new Array(KNOWN_HEADERS.length).fill(undefined);
+  let start = HEADER_START.length;
   while (start < text.length) {
     let end = text.indexOf("\r\n", start);
     if (end < 0) end = text.length;
     const colon = text.indexOf(":", start);
-    if (colon >= 0 && colon < end) {
-      const name = text.slice(start, colon);
-      const value = text.slice(colon + 1, end).trim();
-      if (!validName(name) || hasCrOrLf(value)) return undefined;
-      if (!found.has(name)) found.set(name, value);
+    const candidates = colon >= 0 && colon < end ? KNOWN_BY_LENGTH[colon - start] : undefined;
+    if (candidates !== undefined) {
+      for (const index of candidates) {
+        if (values[index] !== undefined || !text.startsWith(KNOWN_HEADERS[index] as string, start)) continue;
+        const value = text.slice(colon + 1, end).trim();
+        if (hasCrOrLf(value)) return undefined;
+        values[index] = value;
+        break;
+      }
     }
     start = end + 2;
   }
-  return found;
-}
-
-/** The client's rule for header names: printable ASCII (33 to 126) without a colon. */
-function validName(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const code = name.charCodeAt(i);
-    if (code < 33 || code > 126) return false;
-  }
-  return true;
+  return values;
 }
 
 /** What happens to publishes while the connection to the server is down. */

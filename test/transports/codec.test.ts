@@ -1,0 +1,106 @@
+// The wire codec's JSON encoding: plain data takes a fast path without the strict replacer, and
+// must come out exactly as JSON.stringify writes it; anything else must meet the same rules as
+// before (PayloadError for what JSON would drop or mangle, toJSON honoured).
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { PayloadError } from "../../src/index.js";
+import { encodeJson } from "../../src/transports/_codec.js";
+
+/** What must be refused, written independently of the codec: the rule the README states. */
+function refused(value: unknown, seen = new Set<unknown>()): boolean {
+  const kind = typeof value;
+  if (kind === "function" || kind === "bigint" || kind === "symbol") return true;
+  if (value === null || kind !== "object") return false;
+  const object = value as { toJSON?: unknown };
+  if (typeof object.toJSON === "function") return refused(object.toJSON(""), seen);
+  if (
+    value instanceof Map ||
+    value instanceof Set ||
+    value instanceof WeakMap ||
+    value instanceof WeakSet ||
+    value instanceof Promise ||
+    value instanceof ArrayBuffer ||
+    ArrayBuffer.isView(value)
+  ) {
+    return true;
+  }
+  if (seen.has(value)) return true; // a cycle
+  seen.add(value);
+  const children = Array.isArray(value)
+    ? [...value]
+    : Object.keys(value as object).map((key) => (value as Record<string, unknown>)[key]);
+  const bad = children.some((child) => refused(child, seen));
+  seen.delete(value);
+  return bad;
+}
+
+function expectEncoding(value: unknown): void {
+  if (refused(value)) {
+    expect(() => encodeJson("codec.check", value)).toThrow(PayloadError);
+  } else {
+    expect(encodeJson("codec.check", value)).toBe(JSON.stringify(value));
+  }
+}
+
+describe("encodeJson", () => {
+  it("writes plain JSON data exactly as JSON.stringify does", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(encodeJson("codec.check", value)).toBe(JSON.stringify(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("refuses or encodes arbitrary values by the strict rules", () => {
+    fc.assert(
+      fc.property(
+        fc.anything({
+          withBigInt: true,
+          withDate: true,
+          withMap: true,
+          withSet: true,
+          withTypedArray: true,
+          withNullPrototype: true,
+          withBoxedValues: true,
+          withSparseArray: true,
+          withObjectString: true,
+          withUnicodeString: true,
+        }),
+        expectEncoding,
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("honours toJSON, including one that returns something JSON would mangle", () => {
+    expectEncoding({ at: new Date(0), nested: { at: new Date(1) } });
+    const hidden = { a: 1 };
+    Object.defineProperty(hidden, "toJSON", { value: () => new Map(), enumerable: false });
+    expect(() => encodeJson("codec.check", { hidden })).toThrow(PayloadError);
+    const list = Object.assign([1, 2], { toJSON: () => ({ big: 1n }) });
+    expect(() => encodeJson("codec.check", list)).toThrow(PayloadError);
+  });
+
+  it("encodes deep plain data and class instances like JSON.stringify", () => {
+    let deep: unknown = "leaf";
+    for (let i = 0; i < 200; i++) deep = i % 2 === 0 ? { d: deep } : [deep];
+    expectEncoding(deep);
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+    }
+    expectEncoding({ p: new Point(1, 2), list: [new Point(3, 4)] });
+    expectEncoding(Object.assign(Object.create(null), { a: [1, { b: null }] }));
+  });
+
+  it("names what it refused, also below plain data", () => {
+    expect(() => encodeJson("codec.check", { ok: [1, { fn: () => 1 }] })).toThrow(/function at key "fn"/u);
+    expect(() => encodeJson("codec.check", { ok: { set: new Set() } })).toThrow(/a Set .*at key "set"/u);
+    const cycle: { self?: unknown } = {};
+    cycle.self = { again: cycle };
+    expect(() => encodeJson("codec.check", cycle)).toThrow(/cycle/u);
+  });
+});

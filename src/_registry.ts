@@ -25,7 +25,8 @@ export class SubscriptionRegistry {
   private readonly wildcards = new Map<string, SubscriberList>();
   private readonly trie = new PatternTrie<SubscriberList>();
   /** Route per published type; doubles as the set of types already validated. */
-  private readonly routes = new Map<unknown, readonly SubscriberList[]>();
+  private routes: Record<string, readonly SubscriberList[] | undefined> = Object.setPrototypeOf({}, null);
+  private routeCount = 0;
   /** Exact-type lists that lost their last subscriber but are kept, see `drop`. */
   private idle = 0;
 
@@ -55,11 +56,11 @@ export class SubscriptionRegistry {
     if (list.wildcard) {
       this.wildcards.set(pattern, list);
       this.trie.set(pattern, list);
-      this.routes.clear();
+      this.forgetRoutes();
     } else {
       this.exact.set(pattern, list);
       this.byType[pattern] = list;
-      this.routes.delete(pattern);
+      this.forgetRoute(pattern);
     }
     return list;
   }
@@ -79,21 +80,23 @@ export class SubscriptionRegistry {
     } else if (this.wildcards.get(pattern) === list) {
       this.wildcards.delete(pattern);
       this.trie.delete(pattern);
-      this.routes.clear();
+      this.forgetRoutes();
     }
   }
 
   /** The lists receiving an event type: the exact one and every matching pattern's. */
   route(eventType: string): readonly SubscriberList[] {
-    const cached = this.routes.get(eventType);
+    // A non-string must reach the validation below, not a cached route of its string form.
+    const cached = typeof eventType === "string" ? this.routes[eventType] : undefined;
     if (cached !== undefined) return cached;
     assertEventType(eventType);
     const exact = this.byType[eventType];
     const lists = this.trie.size === 0 ? [] : this.trie.match(eventType);
     if (exact !== undefined) lists.unshift(exact);
     const route = lists.length === 0 ? NO_ROUTE : lists;
-    if (this.routes.size >= ROUTE_CACHE_LIMIT) this.routes.clear();
-    this.routes.set(eventType, route);
+    if (this.routeCount >= ROUTE_CACHE_LIMIT) this.forgetRoutes();
+    this.routes[eventType] = route;
+    this.routeCount++;
     return route;
   }
 
@@ -112,12 +115,24 @@ export class SubscriptionRegistry {
       if (!list.idle) continue;
       this.exact.delete(pattern);
       delete this.byType[pattern];
-      this.routes.delete(pattern);
+      this.forgetRoute(pattern);
     }
     this.idle = 0;
   }
 
+  private forgetRoute(eventType: string): void {
+    if (this.routes[eventType] === undefined) return;
+    delete this.routes[eventType];
+    this.routeCount--;
+  }
+
+  private forgetRoutes(): void {
+    if (this.routeCount === 0) return;
+    this.routes = Object.setPrototypeOf({}, null);
+    this.routeCount = 0;
+  }
+
   clear(): void {
-    this.routes.clear();
+    this.forgetRoutes();
   }
 }

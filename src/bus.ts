@@ -144,7 +144,8 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       throw new TypeError(`callback must be a function, got ${callback === null ? "null" : typeof callback}`);
     }
     if (this.closed) throw new BusClosedError("subscribe");
-    const groupKey = this.groupKey(options);
+    // Most subscribes pass no options: skip their checks outright.
+    const groupKey = options === undefined ? undefined : this.groupKey(options);
     const list = this.listFor(pattern);
     const once = options?.once === true;
     const subscriber: Subscriber = {
@@ -162,7 +163,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       else if (groupKey === undefined && list.ungrouped === 1) this.remote.watch(list);
     }
     if (this.maxListeners > 0 && !list.warned && list.size > this.maxListeners) this.warnLeak(list);
-    this.bindSignal(subscriber, options?.signal);
+    if (options?.signal !== undefined) this.bindSignal(subscriber, options.signal);
     return this.unsubscriber(subscriber);
   }
 
@@ -722,8 +723,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     if (list.wildcard) this.updateDirect();
   }
 
-  private groupKey(options: SubscribeOptions | undefined): string | undefined {
-    if (options === undefined) return undefined;
+  private groupKey(options: SubscribeOptions): string | undefined {
     const { group, durable } = options;
     for (const [name, value] of [
       ["group", group],
@@ -746,8 +746,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     return group === undefined ? undefined : `group:${group}`;
   }
 
-  private bindSignal(subscriber: Subscriber, signal: AbortSignal | undefined): void {
-    if (signal === undefined) return;
+  private bindSignal(subscriber: Subscriber, signal: AbortSignal): void {
     if (signal.aborted) {
       this.remove(subscriber);
       return;

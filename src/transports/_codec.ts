@@ -9,11 +9,18 @@ import { PayloadError } from "../errors.js";
 /** Header names and values of one message. */
 export type WireHeaders = Record<string, string>;
 
-/** One event as it crosses a wire. */
-export interface WireFrame {
+/**
+ * One event as it crosses a wire. Brokers carry bytes; between threads and in memory the JSON
+ * text itself crosses (`FrameBody` of `string`): a string is cloned by a MessagePort far more
+ * cheaply than an ArrayBuffer and needs no UTF-8 round trip.
+ */
+export interface WireFrame<Body extends FrameBody = Uint8Array> {
   readonly headers: WireHeaders;
-  readonly body: Uint8Array;
+  readonly body: Body;
 }
+
+/** What a frame's body may be: UTF-8 bytes, or the JSON (or text) itself. */
+export type FrameBody = Uint8Array | string;
 
 /** Header that carries the publishing bus's id, so a transport can drop its own echoes. */
 export const ORIGIN_HEADER = "ce-agentbusorigin";
@@ -81,24 +88,29 @@ function isPlainData(value: unknown, depth: number): boolean {
   return true;
 }
 
+/** How the JSON text of the data becomes a frame's body. */
+export type TextToBody<Body extends FrameBody> = (text: string) => Body;
 /** UTF-8 bytes of a text. */
-export type TextToBytes = (text: string) => Uint8Array;
+export type TextToBytes = TextToBody<Uint8Array>;
 
 const utf8: TextToBytes = (text) => encoder.encode(text);
+/** The JSON text as the body, for links that carry strings. */
+export const asText: TextToBody<string> = (text) => text;
 
 /**
  * Encodes the data: raw bytes untouched, anything else as strict JSON; throws PayloadError.
- * @param toBytes how the JSON text becomes UTF-8 bytes (a transport may have a faster way)
+ * @param toBody how the JSON text becomes the body (UTF-8 bytes by default; a transport may
+ * have a faster way, or carry the text itself)
  */
-export function encodeBody(
+export function encodeBody<Body extends FrameBody = Uint8Array>(
   eventType: string,
   data: unknown,
-  toBytes: TextToBytes = utf8,
-): { body: Uint8Array; contentType?: string } {
+  toBody: TextToBody<Body> = utf8 as TextToBody<Body>,
+): { body: Body | Uint8Array; contentType?: string } {
   if (data === undefined) return { body: EMPTY };
   // A copy, so that the publisher changing its array after publish() changes nothing in flight.
   if (data instanceof Uint8Array) return { body: data.slice(), contentType: BYTES_TYPE };
-  return { body: toBytes(encodeJson(eventType, data)), contentType: JSON_TYPE };
+  return { body: toBody(encodeJson(eventType, data)), contentType: JSON_TYPE };
 }
 
 /** Data as strict JSON text (anything but raw bytes); throws PayloadError for what JSON would mangle. */
@@ -115,8 +127,9 @@ export function encodeJson(eventType: string, data: unknown): string {
   }
 }
 
-/** Decodes a body by its content type; throws on bytes that do not match it. */
-export function decodeBody(body: Uint8Array, contentType: string | undefined): unknown {
+/** Decodes a body by its content type; throws on bytes (or text) that do not match it. */
+export function decodeBody(body: FrameBody, contentType: string | undefined): unknown {
+  if (typeof body === "string") return decodeText(body, contentType);
   // What agent-bus itself sends, without parsing the media type.
   if (contentType === JSON_TYPE) return JSON.parse(decoder.decode(body));
   if (contentType === undefined || contentType === "") {
@@ -128,14 +141,43 @@ export function decodeBody(body: Uint8Array, contentType: string | undefined): u
   return body.slice();
 }
 
+/** A body that arrived as text: JSON, or text of a text/* type; never raw bytes. */
+function decodeText(text: string, contentType: string | undefined): unknown {
+  if (contentType === JSON_TYPE) return JSON.parse(text);
+  if (contentType === undefined || contentType === "") return text === "" ? undefined : JSON.parse(text);
+  const media = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+  if (media === JSON_TYPE || media.endsWith("+json")) return JSON.parse(text);
+  if (media.startsWith("text/")) return text;
+  throw new Error(`a text body cannot be ${media}`);
+}
+
+/** UTF-8 length of a text, without encoding it. */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code < 0xdc00 && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      // A surrogate pair: 4 bytes for 2 units.
+      if (low >= 0xdc00 && low < 0xe000) {
+        bytes += 2;
+        i++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
 /** Builds the frame of an envelope; throws PayloadError when it cannot cross or exceeds maxBytes. */
-export function encodeFrame(
+export function encodeFrame<Body extends FrameBody = Uint8Array>(
   envelope: Envelope,
   origin: string,
   maxBytes: number,
-  toBytes: TextToBytes = utf8,
-): WireFrame {
-  const { body, contentType } = encodeBody(envelope.type, envelope.data, toBytes);
+  toBody: TextToBody<Body> = utf8 as TextToBody<Body>,
+): WireFrame<Body | Uint8Array> {
+  const { body, contentType } = encodeBody(envelope.type, envelope.data, toBody);
   const headers: WireHeaders = {
     "ce-specversion": "1.0",
     "ce-id": envelope.id,
@@ -147,8 +189,10 @@ export function encodeFrame(
   if (contentType !== undefined) headers["content-type"] = contentType;
   if (envelope.correlationid !== undefined) headers["ce-correlationid"] = envelope.correlationid;
   if (envelope.traceparent !== undefined) headers["ce-traceparent"] = envelope.traceparent;
-  let size = body.length;
+  let size = 0;
   for (const name in headers) size += name.length + (headers[name]?.length ?? 0) + 4;
+  // A text body's UTF-8 length is counted only when it could matter: at most 3 bytes a unit.
+  size += typeof body === "string" && size + 3 * body.length > maxBytes ? utf8Length(body) : body.length;
   if (size > maxBytes) {
     throw new PayloadError(envelope.type, `${size} bytes with headers, over the limit of ${maxBytes} bytes`);
   }
@@ -164,7 +208,8 @@ export function decodeFrame(
   header: (name: string) => string | undefined,
   body: unknown,
 ): Envelope {
-  if (!(body instanceof Uint8Array)) throw new Error("the body is not bytes");
+  if (!(body instanceof Uint8Array) && typeof body !== "string")
+    throw new Error("the body is neither bytes nor text");
   const specversion = header("ce-specversion");
   if (specversion !== "1.0") throw new Error(`ce-specversion is ${JSON.stringify(specversion)}, not "1.0"`);
   const id = header("ce-id");

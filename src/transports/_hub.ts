@@ -6,11 +6,11 @@
  */
 import { NoResponderError } from "../errors.js";
 import { matches } from "../patterns.js";
-import type { WireError, WireFrame } from "./_codec.js";
+import type { FrameBody, WireError, WireFrame } from "./_codec.js";
 
 /** What a responder sends back: the reply frame, or the error it failed with. */
 export type HubReply =
-  | { readonly ok: true; readonly frame: WireFrame }
+  | { readonly ok: true; readonly frame: WireFrame<FrameBody> }
   | { readonly ok: false; readonly error: WireError };
 
 /** Receives the raw frames of one subscription, with the event type they were published under. */

@@ -16,10 +16,12 @@ import type {
   TransportContext,
 } from "../transport.js";
 import {
+  asText,
   decodeBody,
   decodeFrame,
   encodeBody,
   encodeFrame,
+  type FrameBody,
   fromWireError,
   ORIGIN_HEADER,
   recordHeaders,
@@ -32,9 +34,12 @@ import type { HubLink, HubReply } from "./_hub.js";
 /** Largest frame accepted by default, as a NATS server's default max_payload. */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
+/** Frames over a link carry the JSON text itself: see `WireFrame`. */
+type LinkFrame = WireFrame<FrameBody>;
+
 interface Encoded {
   readonly eventType: string;
-  readonly frame: WireFrame;
+  readonly frame: LinkFrame;
 }
 
 const NO_CONTEXT: TransportContext = {
@@ -63,7 +68,10 @@ export class LinkTransport implements Transport {
   }
 
   encode(envelope: Envelope): Encoded {
-    return { eventType: envelope.type, frame: encodeFrame(envelope, this.context.origin, this.maxPayload) };
+    return {
+      eventType: envelope.type,
+      frame: encodeFrame(envelope, this.context.origin, this.maxPayload, asText),
+    };
   }
 
   send(encoded: unknown): void {
@@ -104,7 +112,7 @@ export class LinkTransport implements Transport {
         return { ok: false, error: { name: "TransportError", message: "malformed request dropped" } };
       }
       try {
-        const { body, contentType } = encodeBody(eventType, await responder(envelope));
+        const { body, contentType } = encodeBody(eventType, await responder(envelope), asText);
         const headers: WireHeaders = contentType === undefined ? {} : { "content-type": contentType };
         return { ok: true, frame: { headers, body } };
       } catch (error) {

@@ -3,8 +3,9 @@
 // before (PayloadError for what JSON would drop or mangle, toJSON honoured).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { createEnvelope } from "../../src/envelope.js";
 import { PayloadError } from "../../src/index.js";
-import { encodeJson } from "../../src/transports/_codec.js";
+import { asText, decodeBody, encodeFrame, encodeJson, JSON_TYPE } from "../../src/transports/_codec.js";
 
 /** What must be refused, written independently of the codec: the rule the README states. */
 function refused(value: unknown, seen = new Set<unknown>()): boolean {
@@ -102,5 +103,32 @@ describe("encodeJson", () => {
     const cycle: { self?: unknown } = {};
     cycle.self = { again: cycle };
     expect(() => encodeJson("codec.check", cycle)).toThrow(/cycle/u);
+  });
+});
+
+describe("text bodies (worker and memory links)", () => {
+  const frameSize = (data: unknown, maxBytes: number) =>
+    encodeFrame(createEnvelope("codec.size", data, "test", "id-1"), "origin", maxBytes, asText);
+
+  it("counts a text body in UTF-8 bytes against the limit, exactly at the edge", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 40 }), (text) => {
+        const headers = frameSize(text, Number.MAX_SAFE_INTEGER).headers;
+        let exact = Buffer.byteLength(JSON.stringify(text));
+        for (const [name, value] of Object.entries(headers)) exact += name.length + value.length + 4;
+        expect(frameSize(text, exact).body).toBe(JSON.stringify(text));
+        expect(() => frameSize(text, exact - 1)).toThrow(PayloadError);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("decodes a text body by its content type, and refuses text for a binary type", () => {
+    expect(decodeBody('{"a":[1,"é"]}', JSON_TYPE)).toEqual({ a: [1, "é"] });
+    expect(decodeBody('{"a":1}', "application/cloudevents+json; charset=utf-8")).toEqual({ a: 1 });
+    expect(decodeBody("", undefined)).toBeUndefined();
+    expect(decodeBody("plain words", "text/plain")).toBe("plain words");
+    expect(() => decodeBody("{not json", JSON_TYPE)).toThrow(SyntaxError);
+    expect(() => decodeBody("bytes?", "application/octet-stream")).toThrow(/text body cannot be/u);
   });
 });

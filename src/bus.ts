@@ -203,7 +203,8 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
           this.callOnly(only, eventType, data);
           return;
         }
-        this.dispatch(list, eventType, data, options, undefined, undefined);
+        // `direct` means no observer, so the plain loop at once.
+        this.dispatchPlain(list, eventType, data, options, undefined);
         return;
       }
     }
@@ -361,7 +362,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     }
   }
 
-  /** Walks one list: the hot loop of every publish. */
+  /** Walks one list; the plain loop of `dispatchPlain` when nothing asks for per-call bookkeeping. */
   private dispatch(
     list: SubscriberList,
     eventType: string,
@@ -370,28 +371,54 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     envelope: Envelope | undefined,
     tally: AsyncTally | undefined,
   ): void {
+    if (tally === undefined && this.observers.length === 0) {
+      this.dispatchPlain(list, eventType, data, options, envelope);
+      return;
+    }
     if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
     const newest = this.seq;
-    const inline = tally === undefined && this.observers.length === 0;
+    this.depth++;
+    try {
+      for (let s = list.head; s !== undefined; s = s.next) {
+        // A subscriber added by a callback of this publish waits for the next one.
+        if (s.seq > newest) break;
+        if ((s.flags & ACTIVE) !== 0) envelope = this.call(s, eventType, data, options, envelope, tally);
+      }
+    } finally {
+      this.leave();
+    }
+  }
+
+  /**
+   * The hot loop of every publish: one list, no tally, no observer. Plain subscribers are called
+   * inline; the rest (once, wanting the envelope, arity not yet read) go through `call`.
+   */
+  private dispatchPlain(
+    list: SubscriberList,
+    eventType: string,
+    data: unknown,
+    options: PublishOptions | undefined,
+    envelope: Envelope | undefined,
+  ): void {
+    if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
+    const newest = this.seq;
     this.depth++;
     try {
       for (let s = list.head; s !== undefined; s = s.next) {
         // A subscriber added by a callback of this publish waits for the next one.
         if (s.seq > newest) break;
         const flags = s.flags;
-        if ((flags & ACTIVE) === 0) continue;
-        if ((flags & PLAIN) !== 0 && inline) {
-          // Inlined `call` for the common subscriber: one parameter, not once, sync publish.
+        if ((flags & (ACTIVE | PLAIN)) === (ACTIVE | PLAIN)) {
           try {
             const result = s.callback(data);
             if (result !== undefined && isThenable(result))
-              this.watch(result, s, eventType, data, envelope, tally, -1);
+              this.watch(result, s, eventType, data, envelope, undefined, -1);
           } catch (error) {
             if (this.cycleError === undefined || error !== this.cycleError)
               this.fail(error, s, eventType, data, envelope);
           }
-        } else {
-          envelope = this.call(s, eventType, data, options, envelope, tally);
+        } else if ((flags & ACTIVE) !== 0) {
+          envelope = this.call(s, eventType, data, options, envelope, undefined);
         }
       }
     } finally {

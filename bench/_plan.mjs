@@ -5,7 +5,9 @@ import { scenarios } from "./_scenarios.mjs";
 
 export const MODES = {
   full: {
-    rounds: 3,
+    // Five fresh processes per case: V8 sometimes settles a case's hot loop in a slower shape
+    // (the same build lands ~1.7x apart), and the median of five keeps the majority shape.
+    rounds: 5,
     timing: { warmupMs: 250, samples: 5, sampleMs: 100 },
     memory: { count: 100_000, samples: 3 },
     churnSizes: [10_000, 50_000, 100_000],

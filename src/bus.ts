@@ -194,10 +194,12 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
         const only = list.head;
         // One plain subscriber, the most common case, is called here without the list walk
         // (one-listener publish 0.49x → 0.57x the plain loop in bench/): nothing added during the call could be reached anyway.
+        // A new one has its arity read here, so that a transient subscriber takes this path too.
         if (
           only !== undefined &&
           only === list.tail &&
-          (only.flags & PLAIN) !== 0 &&
+          ((only.flags & PLAIN) !== 0 ||
+            ((only.flags & ARITY_UNKNOWN) !== 0 && (settleArity(only) & PLAIN) !== 0)) &&
           this.depth < this.depthLimit
         ) {
           this.callOnly(only, eventType, data);

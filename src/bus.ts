@@ -787,7 +787,8 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   }
 
   private unsubscriber(subscriber: Subscriber): Unsubscribe {
-    const off = () => this.remove(subscriber);
+    // A bound function rather than an arrow: one object instead of a closure and its context.
+    const off = this.remove.bind(this, subscriber);
     (off as Unsubscribe)[disposeSymbol] = off;
     return off as Unsubscribe;
   }

@@ -66,8 +66,16 @@ export function decodeRoute(value: string): Route | undefined {
   return { pattern: value.slice(space + 1), expires };
 }
 
+/** True when route a lapses later than b (0: never). */
+function outlives(a: Route, b: Route): boolean {
+  return b.expires !== 0 && (a.expires === 0 || a.expires > b.expires);
+}
+
 export class Routes {
   private readonly routes = new Map<string, Route>();
+  /** Loads of the hash in flight, and the routes learnt meanwhile, which the snapshot may predate. */
+  private loading = 0;
+  private readonly learntWhileLoading = new Map<string, Route>();
   /** Per event type, when its routing lapses (0: never, -1: not routed); cleared on any change. */
   private readonly byType = new Map<string, number>();
 
@@ -123,16 +131,33 @@ export class Routes {
   apply(group: string, value: string | null): void {
     const route = value === null ? undefined : decodeRoute(value);
     if (route === undefined) this.routes.delete(group);
-    else this.routes.set(group, route);
+    else {
+      this.routes.set(group, route);
+      if (this.loading > 0) this.learntWhileLoading.set(group, route);
+    }
     this.byType.clear();
   }
 
-  /** Replaces every route with the hash's content. */
+  /**
+   * Replaces every route with the hash's content, keeping what was announced or joined while
+   * the hash was read: the reply and an announcement come on different connections, and a
+   * snapshot taken just before a group (re)joined must not erase it (after a Redis restart
+   * without persistence, that left a publisher never storing a durable group's events).
+   */
   async load(connection: Redis): Promise<void> {
-    const all = await connection.hgetall(this.names.routes);
-    this.routes.clear();
-    for (const [group, value] of Object.entries(all)) this.apply(group, value);
-    this.byType.clear();
+    this.loading++;
+    try {
+      const all = await connection.hgetall(this.names.routes);
+      this.routes.clear();
+      for (const [group, value] of Object.entries(all)) this.apply(group, value);
+      for (const [group, route] of this.learntWhileLoading) {
+        const loaded = this.routes.get(group);
+        if (loaded === undefined || outlives(route, loaded)) this.routes.set(group, route);
+      }
+      this.byType.clear();
+    } finally {
+      if (--this.loading === 0) this.learntWhileLoading.clear();
+    }
   }
 
   /**

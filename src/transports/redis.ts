@@ -36,6 +36,9 @@ import {
 
 export type { RedisTransportOptions } from "./_redis-options.js";
 
+/** When the route hash is read again after a reconnect, see `followRoutes`. */
+const RELOAD_AFTER_READY_MS = 1000;
+
 /**
  * A transport over a Redis server (6.2 or later).
  * @example
@@ -191,8 +194,17 @@ class RedisTransport implements Transport {
     // Subscribed before the hash is read, so that no route announced in between is missed.
     await this.live?.add(false, this.names.routes, (_channel, message) => this.routes.heard(message)).ready;
     await this.routes.load(command);
+    const reload = () => {
+      if (this.closing) return;
+      this.routes.load(command).catch((error: unknown) => {
+        if (!this.closing) this.log(`routes not reloaded: ${String(error)}`);
+      });
+    };
     subscriber.on("ready", () => {
-      this.routes.load(command).catch((error: unknown) => this.log(`routes not reloaded: ${String(error)}`));
+      reload();
+      // "ready" comes before the server confirmed the resubscription to announcements: a route
+      // announced in between is missed by both, so the hash is read once more a moment later.
+      setTimeout(reload, RELOAD_AFTER_READY_MS).unref();
     });
   }
 

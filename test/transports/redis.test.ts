@@ -4,6 +4,8 @@ import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { EventBus, TransportError } from "../../src/index.js";
+import { Routes } from "../../src/transports/_redis-routes.js";
+import { RedisNames } from "../../src/transports/_redis-wire.js";
 import { redisTransport } from "../../src/transports/redis.js";
 import { linked, uniqueNamespace, waitFor } from "../conformance/helpers.js";
 import { skipWithout } from "./_broker.js";
@@ -127,6 +129,20 @@ describe.skipIf(skip)("redis transport specifics", () => {
     await linked(sub, pub);
     const entries = await raw.xrange(`${ns}:stream`, "-", "+");
     expect(entries.map(([, fields]) => fields[1])).toEqual(["kept.one"]);
+  });
+
+  it("keeps a route announced while the route hash is being read (the reply predates it)", async () => {
+    const names = new RedisNames(namespace("routes"));
+    const routes = new Routes(names, { maxLength: 1000, duplicateWindow: 0 });
+    // The hash is empty when read; the group's announcement arrives before the reply is handled,
+    // as after a Redis restart without persistence, when a durable group rejoins.
+    const loading = routes.load(raw);
+    routes.heard(JSON.stringify({ group: "durable:kept:kept.*", route: "0 kept.*" }));
+    await loading;
+    expect(routes.wanted("kept.event")).toBe(true);
+    // A later read of the hash, with the route still absent from it, replaces the copy as before.
+    await routes.load(raw);
+    expect(routes.wanted("kept.event")).toBe(false);
   });
 
   it("delivers to a durable subscriber, on its return, everything published while it was away, in order", async () => {

@@ -81,8 +81,8 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   /** CloudEvents `source` stamped on the events this bus publishes. */
   readonly source: string;
   private readonly registry = new SubscriptionRegistry();
-  /** The registry's exact-type map, held here so the hot path reads one field, not two. */
-  private readonly exact = this.registry.byType;
+  /** The registry's lists by exact type, held here so the hot path reads one field, not two. */
+  private readonly byType = this.registry.byType;
   private readonly responders: Responders;
   private readonly remote: Remote | undefined;
   private readonly nextId = createIdSource();
@@ -189,7 +189,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     // Hot path: one exact list, no patterns, groups or transport. The list's existence also
     // proves the type valid, so nothing is validated here.
     if (this.direct) {
-      const list = this.exact[eventType];
+      const list = this.byType[eventType];
       if (list !== undefined && list.groups === null) {
         const only = list.head;
         // One plain subscriber, the most common case, is called here without the list walk

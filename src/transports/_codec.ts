@@ -129,26 +129,21 @@ export function encodeJson(eventType: string, data: unknown): string {
 
 /** Decodes a body by its content type; throws on bytes (or text) that do not match it. */
 export function decodeBody(body: FrameBody, contentType: string | undefined): unknown {
-  if (typeof body === "string") return decodeText(body, contentType);
   // What agent-bus itself sends, without parsing the media type.
-  if (contentType === JSON_TYPE) return JSON.parse(decoder.decode(body));
+  if (contentType === JSON_TYPE) return JSON.parse(asString(body));
   if (contentType === undefined || contentType === "") {
-    return body.length === 0 ? undefined : JSON.parse(decoder.decode(body));
+    return body.length === 0 ? undefined : JSON.parse(asString(body));
   }
   const media = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
-  if (media === JSON_TYPE || media.endsWith("+json")) return JSON.parse(decoder.decode(body));
-  if (media.startsWith("text/")) return decoder.decode(body);
+  if (media === JSON_TYPE || media.endsWith("+json")) return JSON.parse(asString(body));
+  if (media.startsWith("text/")) return asString(body);
+  if (typeof body === "string") throw new Error(`a text body cannot be ${media}`);
   return body.slice();
 }
 
-/** A body that arrived as text: JSON, or text of a text/* type; never raw bytes. */
-function decodeText(text: string, contentType: string | undefined): unknown {
-  if (contentType === JSON_TYPE) return JSON.parse(text);
-  if (contentType === undefined || contentType === "") return text === "" ? undefined : JSON.parse(text);
-  const media = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
-  if (media === JSON_TYPE || media.endsWith("+json")) return JSON.parse(text);
-  if (media.startsWith("text/")) return text;
-  throw new Error(`a text body cannot be ${media}`);
+/** The text of a body: as it came, or decoded from strict UTF-8. */
+function asString(body: FrameBody): string {
+  return typeof body === "string" ? body : decoder.decode(body);
 }
 
 /** UTF-8 length of a text, without encoding it. */
@@ -157,15 +152,14 @@ function utf8Length(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 0x80) continue;
-    if (code < 0x800) bytes += 1;
-    else if (code >= 0xd800 && code < 0xdc00 && i + 1 < text.length) {
-      const low = text.charCodeAt(i + 1);
-      // A surrogate pair: 4 bytes for 2 units.
-      if (low >= 0xdc00 && low < 0xe000) {
-        bytes += 2;
-        i++;
-      } else bytes += 2;
-    } else bytes += 2;
+    if (code < 0x800) {
+      bytes += 1;
+      continue;
+    }
+    // 3 bytes for one unit, or 4 for a surrogate pair's two.
+    bytes += 2;
+    const low = text.charCodeAt(i + 1);
+    if (code >= 0xd800 && code < 0xdc00 && low >= 0xdc00 && low < 0xe000) i++;
   }
   return bytes;
 }

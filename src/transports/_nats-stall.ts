@@ -12,11 +12,13 @@ export const STALL_MS = 500;
 export class StallWatch {
   private last: { pattern: string; ms: number; at: number } | undefined;
 
+  constructor(private readonly log: (message: string) => void) {}
+
   /** Records one delivery's synchronous time; logs when it blocked for STALL_MS or more. */
-  observe(pattern: string, ms: number, log: (message: string) => void): void {
+  observe(pattern: string, ms: number): void {
     if (ms < STALL_MS) return;
     this.last = { pattern, ms: Math.round(ms), at: Date.now() };
-    log(
+    this.log(
       `a callback on "${pattern}" blocked the event loop for ${Math.round(ms)} ms: the server drops a connection that stops reading (slow consumer), and live events sent meanwhile are lost`,
     );
   }

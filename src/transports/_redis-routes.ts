@@ -149,7 +149,11 @@ export class Routes {
     try {
       const all = await connection.hgetall(this.names.routes);
       this.routes.clear();
-      for (const [group, value] of Object.entries(all)) this.apply(group, value);
+      // Not through `apply`, which would count the snapshot itself as learnt meanwhile.
+      for (const [group, value] of Object.entries(all)) {
+        const route = decodeRoute(value);
+        if (route !== undefined) this.routes.set(group, route);
+      }
       for (const [group, route] of this.learntWhileLoading) {
         const loaded = this.routes.get(group);
         if (loaded === undefined || outlives(route, loaded)) this.routes.set(group, route);

@@ -89,7 +89,7 @@ class NatsTransport implements Transport {
   private readonly namespace: string;
   private readonly buffer: DisconnectBuffer;
   private readonly durable: Durable;
-  private readonly stalls = new StallWatch();
+  private readonly stalls = new StallWatch((message) => this.log(message));
   private context: TransportContext | undefined;
   private client: NatsModules | undefined;
   private nc: NatsConnection | undefined;
@@ -167,7 +167,7 @@ class NatsTransport implements Transport {
         if (envelope === undefined) return;
         const started = performance.now();
         const result = delivery(envelope);
-        this.stalls.observe(pattern, performance.now() - started, (message: string) => this.log(message));
+        this.stalls.observe(pattern, performance.now() - started);
         if (result !== undefined) result.catch(() => undefined);
       },
     });

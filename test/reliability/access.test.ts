@@ -1,11 +1,10 @@
 // Isolation and access: namespaces on one broker never cross; the HTTP server asks every route
 // for the token when bound beyond loopback and answers with security headers; NATS user/password
 // and TLS work and wrong ones fail clearly; passwords and tokens never show in output or pages.
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 // The HTTP tests use the build: the page's patterns.js is the core's compiled module.
 import { createHost as createBuiltHost, type Host } from "../../dist/host/index.js";
 import { EventBus as BuiltEventBus } from "../../dist/index.js";
@@ -14,7 +13,7 @@ import { natsTransport } from "../../src/transports/nats.js";
 import { redisTransport } from "../../src/transports/redis.js";
 import { ensureBuilt, spawnCli } from "../cli/helpers.js";
 import { linked, uniqueNamespace, waitFor } from "../conformance/helpers.js";
-import { portOpen, skipWithout } from "../transports/_broker.js";
+import { onPath, portOpen, skipWithout } from "../transports/_broker.js";
 import { freePort } from "../transports/_processes.js";
 import { deleteNamespaces, selfSignedCertificate } from "../transports/_redis.js";
 import { record } from "./_record.js";
@@ -194,28 +193,33 @@ async function isolation(make: (namespace: string) => EventBus, durable: boolean
   };
 }
 
+/** Runs `isolation` quietly (transports warn about nothing being wrong here), records it, closes. */
+async function recordIsolation(context: TestContext, broker: string, make: (namespace: string) => EventBus) {
+  const warn = console.warn;
+  console.warn = () => undefined;
+  try {
+    const { sent, crossed, buses } = await isolation(make, true);
+    record(context, {
+      injected: `3 namespaces (one a prefix of another) on one ${broker} server`,
+      sent,
+      lost: 0,
+      duplicated: 0,
+      reordered: 0,
+      note: `${crossed} deliveries crossed`,
+    });
+    await Promise.all(buses.map((bus) => bus.close()));
+  } finally {
+    console.warn = warn;
+  }
+}
+
 describe.skipIf(noNats)("namespaces on one NATS server", () => {
-  it("never cross: events, groups, durables and requests stay in their namespace", async (context) => {
-    const warn = console.warn;
-    console.warn = () => undefined;
-    try {
-      const { sent, crossed, buses } = await isolation(
-        (namespace) => new EventBus({ transport: natsTransport({ namespace }) }),
-        true,
-      );
-      record(context, {
-        injected: "3 namespaces (one a prefix of another) on one NATS server",
-        sent,
-        lost: 0,
-        duplicated: 0,
-        reordered: 0,
-        note: `${crossed} deliveries crossed`,
-      });
-      await Promise.all(buses.map((bus) => bus.close()));
-    } finally {
-      console.warn = warn;
-    }
-  });
+  it("never cross: events, groups, durables and requests stay in their namespace", (context) =>
+    recordIsolation(
+      context,
+      "NATS",
+      (namespace) => new EventBus({ transport: natsTransport({ namespace }) }),
+    ));
 });
 
 describe.skipIf(noRedis)("namespaces on one Redis server", () => {
@@ -226,37 +230,12 @@ describe.skipIf(noRedis)("namespaces on one Redis server", () => {
     await deleteNamespaces(raw, names);
     await raw.quit();
   });
-  it("never cross: events, groups, durables and requests stay in their namespace", async (context) => {
-    const warn = console.warn;
-    console.warn = () => undefined;
-    try {
-      const { sent, crossed, buses } = await isolation((namespace) => {
-        names.push(namespace);
-        return new EventBus({ transport: redisTransport({ namespace }) });
-      }, true);
-      record(context, {
-        injected: "3 namespaces (one a prefix of another) on one Redis server",
-        sent,
-        lost: 0,
-        duplicated: 0,
-        reordered: 0,
-        note: `${crossed} deliveries crossed`,
-      });
-      await Promise.all(buses.map((bus) => bus.close()));
-    } finally {
-      console.warn = warn;
-    }
-  });
+  it("never cross: events, groups, durables and requests stay in their namespace", (context) =>
+    recordIsolation(context, "Redis", (namespace) => {
+      names.push(namespace);
+      return new EventBus({ transport: redisTransport({ namespace }) });
+    }));
 });
-
-function hasNatsServer(): boolean {
-  try {
-    execFileSync("nats-server", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A nats-server of our own with a config file: user/password, optionally TLS. */
 async function natsWithAuth(dir: string, tls?: { cert: string; key: string }) {
@@ -279,7 +258,9 @@ async function natsWithAuth(dir: string, tls?: { cert: string; key: string }) {
   return { port, stop: () => child.kill("SIGKILL") };
 }
 
-describe.skipIf(!hasNatsServer())("NATS with user/password and TLS (own server, own certificate)", () => {
+const hasNatsServer = onPath("nats-server", "the NATS user/password and TLS tests");
+
+describe.skipIf(!hasNatsServer)("NATS with user/password and TLS (own server, own certificate)", () => {
   let dir: string;
   let certificate: ReturnType<typeof selfSignedCertificate>;
   let secured: Awaited<ReturnType<typeof natsWithAuth>>;

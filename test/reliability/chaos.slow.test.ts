@@ -5,10 +5,10 @@
 // Live (at most once): loss only inside the fault's window, never before it nor after the first
 // event that arrived after it; no duplicates. Durable (at least once): nothing lost; duplicates
 // counted, and gone once removed by id.
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import type { EventBus } from "../../src/index.js";
 import { uniqueNamespace, waitFor } from "../conformance/helpers.js";
+import { onPath } from "../transports/_broker.js";
 import { freePort, OwnNatsServer } from "../transports/_processes.js";
 import { OwnRedisServer } from "../transports/_redis.js";
 import {
@@ -27,18 +27,6 @@ const END_AT = 800;
 const SPACING_MS = 3;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function onPath(command: string): boolean {
-  try {
-    execFileSync(command, ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    if (process.env.AGENT_BUS_REQUIRE_BROKERS === "1")
-      throw new Error(`${command} is not on PATH, and AGENT_BUS_REQUIRE_BROKERS=1 requires it`);
-    console.warn(`[agent-bus tests] skipping the chaos runs on ${command}: not on PATH`);
-    return false;
-  }
-}
 
 const FAULTS: Fault[] = [
   {
@@ -169,7 +157,10 @@ async function chaos(
   }
 }
 
-describe.skipIf(!onPath("nats-server"))("chaos on an own nats-server", () => {
+const hasNats = onPath("nats-server", "the chaos runs on nats-server");
+const hasRedis = onPath("redis-server", "the chaos runs on redis-server");
+
+describe.skipIf(!hasNats)("chaos on an own nats-server", () => {
   let server: OwnNatsServer;
   beforeAll(async () => {
     server = new OwnNatsServer(await freePort());
@@ -181,7 +172,7 @@ describe.skipIf(!onPath("nats-server"))("chaos on an own nats-server", () => {
   }
 });
 
-describe.skipIf(!onPath("redis-server"))("chaos on an own redis-server", () => {
+describe.skipIf(!hasRedis)("chaos on an own redis-server", () => {
   let server: OwnRedisServer;
   beforeAll(async () => {
     server = new OwnRedisServer(await freePort());

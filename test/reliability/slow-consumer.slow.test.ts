@@ -3,7 +3,7 @@
 // max_pending 4 MB, write_deadline 1 s) drops it as a slow consumer; the subscriber's memory stays
 // bounded, the transport names the stall in its log and in the disconnected status, it reconnects,
 // and events sent after it recovered arrive.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventBus } from "../../src/index.js";
 import { natsTransport } from "../../src/transports/nats.js";
 import { waitFor } from "../conformance/helpers.js";
-import { portOpen } from "../transports/_broker.js";
+import { onPath, portOpen } from "../transports/_broker.js";
 import { freePort } from "../transports/_processes.js";
 import { record } from "./_record.js";
 
@@ -22,15 +22,7 @@ const PER_ROUND = 10_000;
 /** Largest resident memory the stalling subscriber may reach. */
 const RSS_BOUND = 200 * 1024 * 1024;
 
-const hasServer = (() => {
-  try {
-    execFileSync("nats-server", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    if (process.env.AGENT_BUS_REQUIRE_BROKERS === "1") throw new Error("nats-server is required");
-    return false;
-  }
-})();
+const hasServer = onPath("nats-server", "the NATS slow-consumer test");
 
 describe.skipIf(!hasServer)("a slow consumer on NATS", () => {
   let dir: string;

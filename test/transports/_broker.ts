@@ -1,4 +1,5 @@
 /** Finds out whether a broker answers; CI (AGENT_BUS_REQUIRE_BROKERS=1) makes its absence a failure. */
+import { execFileSync } from "node:child_process";
 import { createConnection } from "node:net";
 
 export function portOpen(port: number, host = "127.0.0.1", timeout = 1000): Promise<boolean> {
@@ -22,4 +23,20 @@ export async function skipWithout(name: string, port: number): Promise<boolean> 
     throw new Error(`${message}, and AGENT_BUS_REQUIRE_BROKERS=1 requires it`);
   console.warn(`[agent-bus tests] skipping the ${name} tests: ${message} (start: nats-server -js)`);
   return true;
+}
+
+/**
+ * True when a broker binary (nats-server, redis-server) is on PATH, for tests that start their
+ * own; throws in CI when it is missing, and says what is skipped elsewhere.
+ */
+export function onPath(command: string, what: string): boolean {
+  try {
+    execFileSync(command, ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    if (process.env.AGENT_BUS_REQUIRE_BROKERS === "1")
+      throw new Error(`${command} is not on PATH, and AGENT_BUS_REQUIRE_BROKERS=1 requires it`);
+    console.warn(`[agent-bus tests] skipping ${what}: ${command} is not on PATH`);
+    return false;
+  }
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
-import { portOpen } from "./_broker.js";
+import { onPath, portOpen } from "./_broker.js";
 
 /** Deletes the keys of these namespaces (stream, routes, dedupe and claim keys). */
 export async function deleteNamespaces(raw: Redis, names: Iterable<string>): Promise<void> {
@@ -68,15 +68,7 @@ export class OwnRedisServer {
 
 /** True when redis-server is on PATH; CI (AGENT_BUS_REQUIRE_BROKERS=1) makes its absence a failure. */
 export function hasRedisServer(): boolean {
-  try {
-    execFileSync("redis-server", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    if (process.env.AGENT_BUS_REQUIRE_BROKERS === "1")
-      throw new Error("redis-server is not on PATH, and AGENT_BUS_REQUIRE_BROKERS=1 requires it");
-    console.warn("[agent-bus tests] skipping the Redis fault tests: redis-server is not on PATH");
-    return false;
-  }
+  return onPath("redis-server", "the Redis fault tests");
 }
 
 /** A self-signed certificate for 127.0.0.1, its own CA, in a temporary dir (remove it after). */

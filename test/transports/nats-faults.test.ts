@@ -2,27 +2,17 @@
  * Faults against real processes: an own nats-server (killed and restarted), Node child peers.
  * Skipped without nats-server on PATH unless AGENT_BUS_REQUIRE_BROKERS=1.
  */
-import { execFileSync } from "node:child_process";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventBus } from "../../src/index.js";
 import { natsTransport } from "../../src/transports/nats.js";
 import { linked, uniqueNamespace, waitFor } from "../conformance/helpers.js";
+import { onPath } from "./_broker.js";
 import { durablePeer, expectDurableCatchUp, expectPeersExchange } from "./_peer-scenarios.js";
 import { freePort, OwnNatsServer, type Peer } from "./_processes.js";
 
-const hasServer = (() => {
-  try {
-    execFileSync("nats-server", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    if (process.env.AGENT_BUS_REQUIRE_BROKERS === "1")
-      throw new Error("nats-server is not on PATH, and AGENT_BUS_REQUIRE_BROKERS=1 requires it");
-    console.warn("[agent-bus tests] skipping the NATS fault tests: nats-server is not on PATH");
-    return false;
-  }
-})();
+const hasServer = onPath("nats-server", "the NATS fault tests");
 
 const fast = { reconnectTimeWait: 100, maxReconnectAttempts: -1 } as const;
 

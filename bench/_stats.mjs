@@ -1,6 +1,7 @@
 /** Median and spread of samples. */
 
-function quantile(sorted, q) {
+export function quantile(sorted, q) {
+  if (sorted.length === 0) return Number.NaN;
   const position = (sorted.length - 1) * q;
   const low = Math.floor(position);
   const high = Math.ceil(position);

@@ -1,20 +1,8 @@
 /** Percentiles, medians and spreads of the transport benchmark. */
 
-export function quantile(sorted, q) {
-  if (sorted.length === 0) return Number.NaN;
-  const position = (sorted.length - 1) * q;
-  const low = Math.floor(position);
-  const high = Math.ceil(position);
-  return sorted[low] + (sorted[high] - sorted[low]) * (position - low);
-}
+import { quantile } from "../_stats.mjs";
 
-/** { median, min, max, spread (interquartile range in % of the median), n } of samples. */
-export function summarize(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const median = quantile(sorted, 0.5);
-  const spread = median === 0 ? 0 : ((quantile(sorted, 0.75) - quantile(sorted, 0.25)) / median) * 100;
-  return { median, min: sorted[0], max: sorted[sorted.length - 1], spread, n: sorted.length };
-}
+export { quantile, summarize } from "../_stats.mjs";
 
 /** p50 / p99 / p99.9 of latencies in µs pooled over samples, and the range of the samples' p50. */
 export function latencySummary(samples) {

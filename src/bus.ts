@@ -187,8 +187,9 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   publish<Type extends EventTypeOf<Events>>(eventType: Type, ...args: PublishArgs<Events[Type]>): void;
   publish(eventType: string, data?: unknown, options?: PublishOptions): void {
     // Hot path: one exact list, no patterns, groups or transport. The list's existence also
-    // proves the type valid, so nothing is validated here.
-    if (this.direct) {
+    // proves a string type valid, so nothing more is validated here; a non-string (whose string
+    // form might name a list) goes to the validation of the general path.
+    if (this.direct && typeof eventType === "string") {
       const list = this.byType[eventType];
       if (list !== undefined && list.groups === null) {
         const only = list.head;

@@ -181,6 +181,25 @@ describe("validation", () => {
     expect(() => b.subscribe(eventType as unknown as string, () => undefined)).toThrow(message);
   });
 
+  it("refuses a non-string even when its string form has subscribers, without running its toString", () => {
+    for (const withPatterns of [false, true]) {
+      const b = new EventBus();
+      const got: unknown[] = [];
+      b.subscribe("42", (data) => got.push(data));
+      if (withPatterns) b.subscribe("other.*", () => undefined);
+      b.publish("42", "as a string");
+      let converted = 0;
+      const sneaky = { toString: () => `${++converted && "42"}` };
+      for (const eventType of [42, sneaky]) {
+        expect(() => b.publish(eventType as unknown as string, "not a string")).toThrow(/must be a string/);
+      }
+      expect(b.listenerCount(sneaky as unknown as string)).toBe(0);
+      expect(b.unsubscribe(sneaky as unknown as string, () => undefined)).toBe(false);
+      expect(converted).toBe(0);
+      expect(got).toEqual(["as a string"]);
+    }
+  });
+
   it.each([
     ["task.*x", /whole tokens/],
     ["task.>.done", /last token/],

@@ -26,6 +26,7 @@ export function settleArity(subscriber: Subscriber): number {
   if (arity !== 1) flags |= WANTS_ENVELOPE;
   else if ((flags & ONCE) === 0) flags |= PLAIN;
   subscriber.flags = flags;
+  if ((flags & PLAIN) !== 0) subscriber.list.findLone();
   return flags;
 }
 
@@ -71,6 +72,11 @@ export class SubscriberList {
   tail: Subscriber | undefined = undefined;
   /** Ungrouped subscribers. */
   ungrouped = 0;
+  /**
+   * The list's only subscriber when it is plain and there are no groups, else null: publish then
+   * makes one call after one test, instead of testing the list's shape and the subscriber's flags.
+   */
+  lone: Subscriber | null = null;
   /** Groups by name; null while there are none, so the hot path tests one field. */
   groups: Map<string, Group> | null = null;
   /** The transport's handle for the remote subscription of the ungrouped subscribers. */
@@ -110,6 +116,7 @@ export class SubscriberList {
     else this.tail.next = subscriber;
     this.tail = subscriber;
     this.ungrouped++;
+    this.findLone();
     if (this.byCallback !== null) {
       const same = this.byCallback.get(subscriber.callback);
       if (same === undefined) this.byCallback.set(subscriber.callback, [subscriber]);
@@ -130,8 +137,18 @@ export class SubscriberList {
     if (next === undefined) this.tail = prev;
     else next.prev = prev;
     this.ungrouped--;
+    this.findLone();
     if (this.byCallback !== null) this.unindex(subscriber);
     return undefined;
+  }
+
+  /** Sets `lone` after any change of the list's members or of a member's flags. */
+  findLone(): void {
+    const { head } = this;
+    this.lone =
+      head !== undefined && head === this.tail && this.groups === null && (head.flags & PLAIN) !== 0
+        ? head
+        : null;
   }
 
   /** The earliest active registration of this callback, grouped or not. */
@@ -177,6 +194,7 @@ export class SubscriberList {
 
   private join(subscriber: Subscriber, name: string): Group | undefined {
     this.groups ??= new Map();
+    this.lone = null;
     const existing = this.groups.get(name);
     if (existing !== undefined) {
       existing.members.push(subscriber);
@@ -203,7 +221,10 @@ export class SubscriberList {
     group.members.splice(index, 1);
     if (group.members.length > 0) return undefined;
     this.groups?.delete(name);
-    if (this.groups?.size === 0) this.groups = null;
+    if (this.groups?.size === 0) {
+      this.groups = null;
+      this.findLone();
+    }
     return group;
   }
 }

@@ -55,6 +55,10 @@ interface AsyncTally {
 }
 
 const clock: { now(): number } = globalThis.performance ?? Date;
+/** What publish looks types up in while it may not take its hot path: nothing. */
+const NO_TYPES: Readonly<Record<string, SubscriberList | undefined>> = Object.freeze(
+  Object.setPrototypeOf({}, null),
+);
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for("Symbol.dispose");
 
 function describeError(error: unknown): string {
@@ -82,7 +86,6 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   readonly source: string;
   private readonly registry = new SubscriptionRegistry();
   /** The registry's lists by exact type, held here so the hot path reads one field, not two. */
-  private readonly byType = this.registry.byType;
   private readonly responders: Responders;
   private readonly remote: Remote | undefined;
   private readonly nextId = createIdSource();
@@ -91,8 +94,12 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   private readonly maxListeners: number;
   private readonly maxDepth: number;
   private readonly observers: DeliveryObserver[] = [];
-  /** No patterns, no transport, no observer: publish may take the one-list loop at once. */
-  private direct = true;
+  /**
+   * The registry's exact-type lists while there are no patterns, transport or observers, so that
+   * publish may take the one-list loop at once; an empty object otherwise. One lookup serves as
+   * both tests.
+   */
+  private fastTypes: Record<string, SubscriberList | undefined> = NO_TYPES;
   private seq = 0;
   private depth = 0;
   /** maxDepth normally; 0 while a cycle unwinds, so every nested publish stops at once. */
@@ -186,29 +193,38 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
    */
   publish<Type extends EventTypeOf<Events>>(eventType: Type, ...args: PublishArgs<Events[Type]>): void;
   publish(eventType: string, data?: unknown, options?: PublishOptions): void {
-    // Hot path: one exact list, no patterns, groups or transport. The list's existence also
-    // proves a string type valid, so nothing more is validated here; a non-string (whose string
-    // form might name a list) goes to the validation of the general path.
-    if (this.direct && typeof eventType === "string") {
-      const list = this.byType[eventType];
-      if (list !== undefined && list.groups === null) {
-        const only = list.head;
-        // One plain subscriber, the most common case, is called here without the list walk
-        // (one-listener publish 0.49x → 0.57x the plain loop in bench/): nothing added during the call could be reached anyway.
-        // A new one has its arity read here, so that a transient subscriber takes this path too.
-        if (
-          only !== undefined &&
-          only === list.tail &&
-          ((only.flags & PLAIN) !== 0 ||
-            ((only.flags & ARITY_UNKNOWN) !== 0 && (settleArity(only) & PLAIN) !== 0)) &&
-          this.depth < this.depthLimit
-        ) {
-          this.callOnly(only, eventType, data);
+    // Hot path: one exact list, no patterns, groups or transport (`fastTypes` is empty
+    // otherwise). The list's existence also proves a string type valid, so nothing more is
+    // validated here; a non-string (whose string form might name a list) goes to the validation
+    // of the general path.
+    if (typeof eventType === "string") {
+      const list = this.fastTypes[eventType];
+      if (list !== undefined) {
+        // One plain subscriber, the most common case: one call, no walk (nothing added during
+        // the call could be reached anyway).
+        const lone = list.lone;
+        if (lone !== null && this.depth < this.depthLimit) {
+          this.callOnly(lone, eventType, data);
           return;
         }
-        // `direct` means no observer, so the plain loop at once.
-        this.dispatchPlain(list, eventType, data, options, undefined);
-        return;
+        if (list.groups === null) {
+          // A new lone subscriber has its arity read here, so that a transient one takes the
+          // one-call path too.
+          const only = list.head;
+          if (
+            only !== undefined &&
+            only === list.tail &&
+            (only.flags & ARITY_UNKNOWN) !== 0 &&
+            (settleArity(only) & PLAIN) !== 0 &&
+            this.depth < this.depthLimit
+          ) {
+            this.callOnly(only, eventType, data);
+            return;
+          }
+          // No observer on this path, so the plain loop at once.
+          this.dispatchPlain(list, eventType, data, options, undefined);
+          return;
+        }
       }
     }
     this.publishRouted(eventType, data, options, undefined);
@@ -633,8 +649,9 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   }
 
   private updateDirect(): void {
-    this.direct =
+    const direct =
       !this.closed && !this.registry.hasPatterns && this.remote === undefined && this.observers.length === 0;
+    this.fastTypes = direct ? this.registry.byType : NO_TYPES;
   }
 
   private observe(s: Subscriber, eventType: string, started: number, error: unknown, failed: boolean): void {

@@ -161,3 +161,88 @@ describe("maxListeners", () => {
     expect(() => new EventBus({ maxPublishDepth: 0 })).toThrow(/maxPublishDepth/);
   });
 });
+
+// A type with one one-parameter subscriber is published with a single call and no list walk;
+// these check that every change of the list's shape takes it off that path or back on it.
+describe("a lone one-parameter subscriber", () => {
+  function recorder(got: string[], name: string) {
+    return (data: number) => {
+      got.push(`${name}:${data}`);
+    };
+  }
+
+  it("stops being called once unsubscribed, and a new one takes its place", () => {
+    const b = new EventBus();
+    const got: string[] = [];
+    const off = b.subscribe("t", recorder(got, "a"));
+    b.publish("t", 1);
+    b.publish("t", 2);
+    off();
+    b.publish("t", 3);
+    b.subscribe("t", recorder(got, "b"));
+    b.publish("t", 4);
+    b.publish("t", 5);
+    expect(got).toEqual(["a:1", "a:2", "b:4", "b:5"]);
+  });
+
+  it("shares the type with a group member that joins, and has it back to itself when it leaves", () => {
+    const b = new EventBus();
+    const got: string[] = [];
+    b.subscribe("t", recorder(got, "a"));
+    b.publish("t", 1);
+    const leave = b.subscribe("t", recorder(got, "g"), { group: "workers" });
+    b.publish("t", 2);
+    leave();
+    b.publish("t", 3);
+    expect(got).toEqual(["a:1", "a:2", "g:2", "a:3"]);
+  });
+
+  it("shares the type with a second subscriber, then a pattern, then an observer", () => {
+    const b = new EventBus();
+    const got: string[] = [];
+    const deliveries: string[] = [];
+    b.subscribe("t.x", recorder(got, "a"));
+    b.publish("t.x", 1);
+    const offB = b.subscribe("t.x", recorder(got, "b"));
+    b.publish("t.x", 2);
+    offB();
+    const offPattern = b.subscribe("t.*", recorder(got, "p"));
+    b.publish("t.x", 3);
+    offPattern();
+    const offObserver = b.addObserver((record) => deliveries.push(record.eventType));
+    b.publish("t.x", 4);
+    offObserver();
+    b.publish("t.x", 5);
+    expect(got).toEqual(["a:1", "a:2", "b:2", "a:3", "p:3", "a:4", "a:5"]);
+    expect(deliveries).toEqual(["t.x"]);
+  });
+
+  it("is removed by its own once option and by its own unsubscribe during the call", () => {
+    const b = new EventBus();
+    const got: string[] = [];
+    b.subscribe("once", recorder(got, "o"), { once: true });
+    b.publish("once", 1);
+    b.publish("once", 2);
+    const off = b.subscribe("self", (data: number) => {
+      got.push(`s:${data}`);
+      off();
+    });
+    b.publish("self", 1);
+    b.publish("self", 2);
+    expect(got).toEqual(["o:1", "s:1"]);
+  });
+
+  it("still stops a publish cycle at the depth limit", () => {
+    const errors: unknown[] = [];
+    const b = new EventBus({ maxPublishDepth: 5, onError: (error) => errors.push(error) });
+    let calls = 0;
+    b.subscribe("loop", (_data: unknown) => {
+      calls++;
+      b.publish("loop", null);
+    });
+    b.publish("loop", null);
+    expect(calls).toBe(5);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(PublishDepthError);
+  });
+});

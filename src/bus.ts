@@ -85,7 +85,6 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   /** CloudEvents `source` stamped on the events this bus publishes. */
   readonly source: string;
   private readonly registry = new SubscriptionRegistry();
-  /** The registry's lists by exact type, held here so the hot path reads one field, not two. */
   private readonly responders: Responders;
   private readonly remote: Remote | undefined;
   private readonly nextId = createIdSource();

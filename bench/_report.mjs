@@ -37,23 +37,32 @@ function sizedSection(slots) {
   return rows;
 }
 
-function checkTargets(speed, churn) {
+/** Publish rows on a single type, where tseep's generated code is exempt from the peer target. */
+const ONE_TYPE_PUBLISH = new Set(["publish-1", "publish-3", "publish-10"]);
+
+export function checkTargets(speed, churn) {
   const byId = Object.fromEntries(speed.map((row) => [row.id, row.results]));
   const targets = [];
   const behind = [];
+  const exempt = [];
   for (const row of speed.filter((r) => !r.feature)) {
     const own = row.results["agent-bus"]?.median;
     if (own === undefined) continue;
     for (const peer of PEERS) {
       const theirs = row.results[peer]?.median;
-      if (theirs !== undefined && theirs > own)
-        behind.push(`${row.id}: ${adapters[peer].label} ${(theirs / own).toFixed(2)}x`);
+      if (theirs === undefined || theirs <= own) continue;
+      const entry = `${row.id}: ${adapters[peer].label} ${(theirs / own).toFixed(2)}x`;
+      (peer === "tseep" && ONE_TYPE_PUBLISH.has(row.id) ? exempt : behind).push(entry);
     }
   }
+  const exemptNote =
+    exempt.length === 0
+      ? ""
+      : ` (left out as the issue allows, tseep's generated code on one type: ${exempt.join("; ")})`;
   targets.push({
     target: "agent-bus at or above every peer in every scenario",
     met: behind.length === 0,
-    detail: behind.length === 0 ? "no peer faster" : `faster peers: ${behind.join("; ")}`,
+    detail: `${behind.length === 0 ? "no peer faster" : `faster peers: ${behind.join("; ")}`}${exemptNote}`,
   });
   const types = byId["types-64"];
   if (types?.["agent-bus"] && types["try-catch-loop"]) {

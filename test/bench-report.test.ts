@@ -1,0 +1,51 @@
+// The benchmark report judges the targets from the measured rows; these check its rules
+// on made-up rows, so that a wrong verdict cannot hide behind real, noisy figures.
+import { describe, expect, it } from "vitest";
+// @ts-expect-error: the bench scripts are plain ES modules without type declarations
+import { checkTargets } from "../bench/_report.mjs";
+
+interface Target {
+  target: string;
+  met: boolean | null;
+  detail: string;
+}
+
+/** A speed row: ops/s median per library, spread 2 %. */
+function row(id: string, medians: Record<string, number>, feature = false) {
+  const results = Object.fromEntries(
+    Object.entries(medians).map(([lib, median]) => [lib, { median, spread: 2 }]),
+  );
+  return { id, feature, results };
+}
+
+function judge(rows: ReturnType<typeof row>[]): Target[] {
+  return checkTargets(rows, {}) as Target[];
+}
+
+const peerTarget = (targets: Target[]) =>
+  targets.find((t) => t.target.startsWith("agent-bus at or above every peer")) as Target;
+
+describe("the benchmark report's targets", () => {
+  it("leaves tseep out of the peer target on single-type publish rows only, and says so", () => {
+    const onOneType = judge([row("publish-1", { "agent-bus": 100, tseep: 300, nanoevents: 90 })]);
+    expect(peerTarget(onOneType).met).toBe(true);
+    expect(peerTarget(onOneType).detail).toMatch(/left out.*publish-1: tseep 3\.00x/u);
+
+    const onManyTypes = judge([row("types-64", { "agent-bus": 100, tseep: 130 })]);
+    expect(peerTarget(onManyTypes).met).toBe(false);
+    expect(peerTarget(onManyTypes).detail).toMatch(/faster peers: types-64: tseep 1\.30x/u);
+
+    const otherPeer = judge([row("publish-1", { "agent-bus": 100, nanoevents: 120 })]);
+    expect(peerTarget(otherPeer).met).toBe(false);
+  });
+
+  it("counts only a cost against an unused feature, not a faster result", () => {
+    const verdict = (groups: number) =>
+      judge([row("publish-3", { "agent-bus": 100 }), row("groups-3", { "agent-bus": groups }, true)]).find(
+        (t) => t.target.startsWith("unused feature"),
+      ) as Target;
+    expect(verdict(110).met).toBe(true); // 9 % faster
+    expect(verdict(98).met).toBe(true); // 2 % slower, inside 5 %
+    expect(verdict(80).met).toBe(false); // 25 % slower
+  });
+});

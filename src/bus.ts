@@ -131,7 +131,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
             status: options.onStatus,
           });
     this.responders = new Responders(this.remote);
-    this.updateDirect();
+    this.updateFastTypes();
   }
 
   /**
@@ -314,12 +314,12 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     if (typeof observer !== "function")
       throw new TypeError(`observer must be a function, got ${typeof observer}`);
     this.observers.push(observer);
-    this.updateDirect();
+    this.updateFastTypes();
     const off = () => {
       const index = this.observers.indexOf(observer);
       if (index === -1) return false;
       this.observers.splice(index, 1);
-      this.updateDirect();
+      this.updateFastTypes();
       return true;
     };
     return Object.assign(off, { [disposeSymbol]: off }) as Unsubscribe;
@@ -337,7 +337,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.updateDirect();
+    this.updateFastTypes();
     for (const hook of [...this.closeHooks]) hook();
     for (const list of this.registry.lists()) {
       for (let s = list.head; s !== undefined; s = s.next) this.remove(s);
@@ -647,10 +647,10 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     return this as unknown as EventBus;
   }
 
-  private updateDirect(): void {
-    const direct =
+  private updateFastTypes(): void {
+    const hotPathAllowed =
       !this.closed && !this.registry.hasPatterns && this.remote === undefined && this.observers.length === 0;
-    this.fastTypes = direct ? this.registry.byType : NO_TYPES;
+    this.fastTypes = hotPathAllowed ? this.registry.byType : NO_TYPES;
   }
 
   private observe(s: Subscriber, eventType: string, started: number, error: unknown, failed: boolean): void {
@@ -749,7 +749,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
 
   private listFor(pattern: string): SubscriberList {
     const list = this.registry.obtain(pattern);
-    if (list.wildcard) this.updateDirect();
+    if (list.wildcard) this.updateFastTypes();
     return list;
   }
 
@@ -766,7 +766,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
 
   private dropList(list: SubscriberList): void {
     this.registry.drop(list);
-    if (list.wildcard) this.updateDirect();
+    if (list.wildcard) this.updateFastTypes();
   }
 
   private groupKey(options: SubscribeOptions): string | undefined {

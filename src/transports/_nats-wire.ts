@@ -134,8 +134,9 @@ interface RawMsg {
  * block itself when it can. The client's decoder appends each header after scanning all the
  * previous ones and its `get()` scans them again (~5 µs of the ~9 µs a delivery costs, see
  * bench/transports); this is one pass over the same text that keeps only the headers agent-bus
- * reads (1.23 → 1.0 µs a message in a micro-benchmark, against ~5 µs through the client). A status line or a known value with a lone CR or LF goes to
- * the client's decoder, and so does a lookup of any other name.
+ * reads (1.23 → 1.0 µs a message in a micro-benchmark, against ~5 µs through the client). A
+ * status line or a known value with a lone CR or LF goes to the client's decoder, and so does a
+ * lookup of any other name.
  */
 export function messageHeader(msg: Msg): (name: string) => string | undefined {
   const { _rdata: data, _msg: parsed } = msg as unknown as RawMsg;

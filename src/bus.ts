@@ -159,6 +159,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       seq: ++this.seq,
       list,
       flags: ACTIVE | ARITY_UNKNOWN | (once ? ONCE : 0),
+      fast: null,
       extra: groupKey === undefined ? undefined : { group: groupKey, detach: undefined },
       prev: undefined,
       next: undefined,
@@ -423,25 +424,32 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     this.depth++;
     try {
       for (let s = list.head; s !== undefined; s = s.next) {
-        // A subscriber added by a callback of this publish waits for the next one.
-        if (s.seq > newest) break;
-        const flags = s.flags;
-        if ((flags & (ACTIVE | PLAIN)) === (ACTIVE | PLAIN)) {
-          try {
-            const result = s.callback(data);
-            if (result !== undefined && isThenable(result))
-              this.watch(result, s, eventType, data, envelope, undefined, -1);
-          } catch (error) {
-            if (this.cycleError === undefined || error !== this.cycleError)
-              this.fail(error, s, eventType, data, envelope);
-          }
-        } else if ((flags & ACTIVE) !== 0) {
+        const callback = s.fast;
+        if (callback === null) {
+          // Removed, new, or not plain: the rules, then the general call.
+          if ((s.flags & ACTIVE) === 0) continue;
+          // A subscriber added by a callback of this publish waits for the next one.
+          if (s.seq > newest) break;
           envelope = this.call(s, eventType, data, options, envelope, undefined);
+          // Only the outermost walk may mark it: an outer walk might still count it as new.
+          if (this.depth === 1 && (s.flags & (ACTIVE | PLAIN)) === (ACTIVE | PLAIN)) s.fast = s.callback;
+          continue;
+        }
+        try {
+          const result = callback(data);
+          if (result !== undefined && isThenable(result))
+            this.watch(result, s, eventType, data, envelope, undefined, -1);
+        } catch (error) {
+          if (this.cycleError === undefined || error !== this.cycleError)
+            this.fail(error, s, eventType, data, envelope);
         }
       }
-    } finally {
+    } catch (error) {
+      // Only an error past the per-call catch (the error hook's own, say) gets here.
       this.leave();
+      throw error;
     }
+    this.leave();
   }
 
   /**

@@ -246,3 +246,89 @@ describe("a lone one-parameter subscriber", () => {
     expect(errors[0]).toBeInstanceOf(PublishDepthError);
   });
 });
+
+// After its first publish, a list of one-parameter subscribers is walked with one test per
+// subscriber (its inline callback, or null for the slow branch); these check that the re-entrancy
+// rules hold on that warm path too, not only on a list's first publish.
+describe("one-parameter subscribers on a list already published to", () => {
+  it("never calls one removed during the publish by an earlier callback", () => {
+    const b = new EventBus();
+    const got: string[] = [];
+    let removeLater = false;
+    b.subscribe("t", (data: number) => {
+      got.push(`a:${data}`);
+      if (removeLater) offC();
+    });
+    b.subscribe("t", (data: number) => got.push(`b:${data}`));
+    const offC = b.subscribe("t", (data: number) => got.push(`c:${data}`));
+    b.publish("t", 1);
+    b.publish("t", 2);
+    removeLater = true;
+    b.publish("t", 3);
+    b.publish("t", 4);
+    expect(got).toEqual(["a:1", "b:1", "c:1", "a:2", "b:2", "c:2", "a:3", "b:3", "a:4", "b:4"]);
+  });
+
+  it("lets one remove itself and the next, and still reaches the rest", () => {
+    const b = new EventBus();
+    const got: string[] = [];
+    let remove = false;
+    const offA = b.subscribe("t", (data: number) => {
+      got.push(`a:${data}`);
+      if (!remove) return;
+      offA();
+      offB();
+    });
+    const offB = b.subscribe("t", (data: number) => got.push(`b:${data}`));
+    b.subscribe("t", (data: number) => got.push(`c:${data}`));
+    b.publish("t", 1);
+    remove = true;
+    b.publish("t", 2);
+    b.publish("t", 3);
+    expect(got).toEqual(["a:1", "b:1", "c:1", "a:2", "c:2", "c:3"]);
+  });
+
+  it("keeps one subscribed during the publish out of it, even after a nested publish called it", () => {
+    const b = new EventBus();
+    const got: string[] = [];
+    let nest = false;
+    b.subscribe("t", (data: number) => {
+      got.push(`a:${data}`);
+      if (!nest) return;
+      nest = false;
+      b.subscribe("t", (inner: number) => got.push(`late:${inner}`));
+      b.publish("t", 10);
+      b.publish("t", 11);
+    });
+    b.subscribe("t", (data: number) => got.push(`b:${data}`));
+    b.publish("t", 1);
+    nest = true;
+    b.publish("t", 2);
+    expect(got).toEqual([
+      "a:1",
+      "b:1",
+      "a:2",
+      ...["a:10", "b:10", "late:10"],
+      ...["a:11", "b:11", "late:11"],
+      "b:2",
+    ]);
+  });
+
+  it("isolates a throwing callback and reports a rejected promise, publish after publish", async () => {
+    const errors: string[] = [];
+    const b = new EventBus({ onError: (error) => errors.push((error as Error).message) });
+    const got: number[] = [];
+    b.subscribe("t", (data: number) => {
+      throw new Error(`sync ${data}`);
+    });
+    b.subscribe("t", async (data: number) => {
+      throw new Error(`async ${data}`);
+    });
+    b.subscribe("t", (data: number) => got.push(data));
+    b.publish("t", 1);
+    b.publish("t", 2);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(got).toEqual([1, 2]);
+    expect(errors.sort()).toEqual(["async 1", "async 2", "sync 1", "sync 2"]);
+  });
+});

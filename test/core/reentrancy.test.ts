@@ -232,6 +232,30 @@ describe("a lone one-parameter subscriber", () => {
     expect(got).toEqual(["o:1", "s:1"]);
   });
 
+  it("keeps serving after reporting a callback's error itself threw, on one and on several subscribers", () => {
+    // No onError: the error goes to console.error, made to throw as a closed stderr might.
+    vi.spyOn(console, "error").mockImplementation(() => {
+      throw new Error("stderr is gone");
+    });
+    const b = new EventBus({ maxPublishDepth: 4 });
+    const got: number[] = [];
+    b.subscribe("one", (_data: number) => {
+      throw new Error("boom");
+    });
+    b.subscribe("many", (_data: number) => {
+      throw new Error("boom");
+    });
+    b.subscribe("many", (data: number) => got.push(data));
+    for (let i = 0; i < 10; i++) {
+      expect(() => b.publish("one", i)).toThrow("stderr is gone");
+      expect(() => b.publish("many", i)).toThrow("stderr is gone");
+    }
+    vi.mocked(console.error).mockRestore();
+    b.subscribe("fine", (data: number) => got.push(data));
+    b.publish("fine", 99);
+    expect(got).toEqual([99]);
+  });
+
   it("still stops a publish cycle at the depth limit", () => {
     const errors: unknown[] = [];
     const b = new EventBus({ maxPublishDepth: 5, onError: (error) => errors.push(error) });

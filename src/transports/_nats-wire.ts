@@ -91,6 +91,36 @@ export function toHeaders(make: () => MsgHdrs, record: WireHeaders): MsgHdrs {
   return headers;
 }
 
+/**
+ * Headers handed to the client's publish already encoded. Its publish calls nothing but
+ * `encode()` on them (nats-core 3; the conformance suite runs every publish through a real
+ * server), so this skips its header map, the checks of its `set()` and its `toString()`.
+ */
+class EncodedHeaders {
+  constructor(private readonly bytes: Uint8Array) {}
+
+  encode(): Uint8Array {
+    return this.bytes;
+  }
+}
+
+/**
+ * The headers of a publish: the block the client would write (values untrimmed: every decoder
+ * trims them), built in one pass. A value with CR or LF takes `toHeaders`, whose `set()` refuses
+ * it as always. ~1 µs less per publish than `toHeaders` (see bench/transports).
+ */
+export function publishHeaders(make: () => MsgHdrs, record: WireHeaders): MsgHdrs {
+  let block = "NATS/1.0";
+  for (const name in record) {
+    const value = record[name] as string;
+    if (hasCrOrLf(value)) return toHeaders(make, record);
+    block += `\r\n${name}: ${value}`;
+  }
+  // No headers: the client encodes none at all, not an empty block.
+  if (block.length === 8) return toHeaders(make, record);
+  return new EncodedHeaders(toBuffer(`${block}\r\n\r\n`)) as unknown as MsgHdrs;
+}
+
 /** Header lookup on a received message; missing headers read as undefined. */
 export function headerOf(headers: MsgHdrs | undefined): (name: string) => string | undefined {
   return (name) => {

@@ -29,6 +29,7 @@ import {
   loadClient,
   messageHeader,
   type NatsModules,
+  publishHeaders,
   REQUEST_PREFIX,
   RESPONDER_QUEUE,
   toBuffer,
@@ -233,7 +234,7 @@ class NatsTransport implements Transport {
   }
 
   private publish(subject: string, headers: WireFrame["headers"], body: Uint8Array): void {
-    this.connection().publish(subject, body, { headers: toHeaders(this.modules().headers, headers) });
+    this.connection().publish(subject, body, { headers: publishHeaders(this.modules().headers, headers) });
   }
 
   private decode(

@@ -2,7 +2,7 @@ import { createConnection } from "node:net";
 import type { Msg, MsgHdrs } from "@nats-io/nats-core";
 import { connect, headers } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { headerOf, messageHeader, toHeaders } from "../../src/transports/_nats-wire.js";
+import { headerOf, messageHeader, publishHeaders, toHeaders } from "../../src/transports/_nats-wire.js";
 import { skipWithout } from "./_broker.js";
 
 const skip = await skipWithout("nats-server", 4222);
@@ -126,5 +126,45 @@ describe.skipIf(skip)("nats wire", () => {
 
   it("refuses a value with CR or LF as the client's set() does", () => {
     expect(() => toHeaders(headers, { "ce-id": "a\r\nb" })).toThrow(/cannot contain/u);
+    for (const value of ["a\r\nb", "a\nb", "a\rb"])
+      expect(() => publishHeaders(headers, { "ce-id": "ok", "ce-source": value })).toThrow(/cannot contain/u);
+  });
+
+  it("encodes a publish's headers as the client does, but for padding that every reader trims", async () => {
+    const records: Record<string, string>[] = [
+      {
+        "ce-specversion": "1.0",
+        "ce-id": "a-1",
+        "ce-type": "t.x",
+        "ce-source": "zürich ✓",
+        "ce-time": "2026-01-01T12:00:00.000Z",
+        "content-type": "application/json",
+      },
+      { "ce-id": "  padded  ", "ce-source": "" },
+      {},
+    ];
+    const subject = `test-nats-wire-${process.pid}.publish`;
+    const arrived: Msg[] = [];
+    nc.subscribe(subject, { callback: (_error, msg) => arrived.push(msg) });
+    await nc.flush();
+    for (const record of records) {
+      const expected = headers();
+      for (const [name, value] of Object.entries(record)) expected.set(name, value);
+      const encoded = bytes(publishHeaders(headers, record));
+      if (!Object.values(record).some((value) => value.trim() !== value))
+        expect(encoded.toString()).toEqual(bytes(expected).toString());
+      nc.publish(subject, "{}", { headers: publishHeaders(headers, record) });
+    }
+    await nc.flush();
+    for (let i = 0; i < 100 && arrived.length < records.length; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(arrived).toHaveLength(records.length);
+    records.forEach((record, i) => {
+      const msg = arrived[i] as Msg;
+      const names = Object.keys(record);
+      const trimmed = names.map((name) => (record[name] as string).trim() || undefined);
+      expect(names.map((name) => messageHeader(msg)(name))).toEqual(trimmed);
+      expect(names.map((name) => headerOf(msg.headers)(name))).toEqual(trimmed);
+    });
   });
 });

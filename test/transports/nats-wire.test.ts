@@ -2,7 +2,15 @@ import { createConnection } from "node:net";
 import type { Msg, MsgHdrs } from "@nats-io/nats-core";
 import { connect, headers } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { headerOf, messageHeader, publishHeaders, toHeaders } from "../../src/transports/_nats-wire.js";
+import { encodeFrame } from "../../src/transports/_codec.js";
+import {
+  headerOf,
+  messageHeader,
+  publishHeaders,
+  readKnownHeaders,
+  readOwnHeaders,
+  toHeaders,
+} from "../../src/transports/_nats-wire.js";
 import { skipWithout } from "./_broker.js";
 
 const skip = await skipWithout("nats-server", 4222);
@@ -21,6 +29,12 @@ const BLOCKS: Record<string, string | undefined> = {
   "a lone LF in a value": "NATS/1.0\r\nce-id: a\nb\r\n\r\n",
   "a space in a name": "NATS/1.0\r\nbad name: v\r\nce-id: x\r\n\r\n",
   "an empty block": "NATS/1.0\r\n\r\n",
+  "agent-bus's own block":
+    "NATS/1.0\r\nce-specversion: 1.0\r\nce-id: a-1\r\nce-type: t.x\r\nce-source: s\r\nce-time: 2026-01-01T12:00:00.000Z\r\nce-agentbusorigin: o-1\r\ncontent-type: application/json\r\n\r\n",
+  "agent-bus's own block, every attribute, odd padding":
+    "NATS/1.0\r\nce-specversion:1.0\r\nce-id:  a-2 \r\nce-type: t.x\r\nce-source: zürich ✓\r\nce-time: \r\nce-agentbusorigin: o-1\r\ncontent-type: text/plain\r\nce-correlationid: c-1\r\nce-traceparent: 00-ab-cd-01\r\n\r\n",
+  "agent-bus's own order with a lone CR in a value":
+    "NATS/1.0\r\nce-specversion: 1.0\r\nce-id: a\rb\r\nce-type: t.x\r\nce-source: s\r\nce-time: t\r\nce-agentbusorigin: o\r\n\r\n",
   "no headers": undefined,
 };
 const NAMES = [
@@ -29,6 +43,10 @@ const NAMES = [
   "ce-type",
   "ce-source",
   "ce-time",
+  "ce-agentbusorigin",
+  "content-type",
+  "ce-correlationid",
+  "ce-traceparent",
   "CE-ID",
   "Ce-Type",
   "junk",
@@ -130,6 +148,28 @@ describe.skipIf(skip)("nats wire", () => {
       expect(() => publishHeaders(headers, { "ce-id": "ok", "ce-source": value })).toThrow(/cannot contain/u);
   });
 
+  it("reads the blocks agent-bus writes in one match, with or without the optional attributes", () => {
+    const envelope = {
+      specversion: "1.0",
+      id: "e-1",
+      type: "t.x",
+      source: "src",
+      time: "2026-01-01T00:00:00.000Z",
+    } as const;
+    const frames = [
+      encodeFrame({ ...envelope, data: { a: 1 } }, "origin-1", 1 << 20),
+      encodeFrame({ ...envelope, data: undefined }, "origin-1", 1 << 20),
+      encodeFrame({ ...envelope, data: 1, correlationid: "c-1", traceparent: "t-1" }, "origin-1", 1 << 20),
+    ];
+    for (const frame of frames) {
+      const text = bytes(publishHeaders(headers, frame.headers)).toString();
+      const values = readOwnHeaders(text);
+      expect(values).toEqual(readKnownHeaders(text));
+      expect(values).toEqual(expect.arrayContaining(["1.0", "e-1", "t.x", "src", envelope.time, "origin-1"]));
+    }
+    expect(readOwnHeaders("NATS/1.0\r\nce-id: x\r\n\r\n")).toBeUndefined();
+  });
+
   it("encodes a publish's headers as the client does, but for padding that every reader trims", async () => {
     const records: Record<string, string>[] = [
       {
@@ -145,7 +185,11 @@ describe.skipIf(skip)("nats wire", () => {
     ];
     const subject = `test-nats-wire-${process.pid}.publish`;
     const arrived: Msg[] = [];
-    nc.subscribe(subject, { callback: (_error, msg) => arrived.push(msg) });
+    nc.subscribe(subject, {
+      callback: (_error, msg) => {
+        arrived.push(msg);
+      },
+    });
     await nc.flush();
     for (const record of records) {
       const expected = headers();

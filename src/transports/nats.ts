@@ -9,6 +9,7 @@ import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import { withDeadline } from "../_responders.js";
 import type { Envelope } from "../envelope.js";
 import { NoResponderError, TimeoutError, TransportError } from "../errors.js";
+import { isPattern } from "../patterns.js";
 import type {
   RemoteDelivery,
   RemoteRequestOptions,
@@ -158,13 +159,16 @@ class NatsTransport implements Transport {
     const nc = this.connection();
     const plain = options.group === undefined;
     const origin = this.context?.origin;
+    // An exact type is the message's type: no need to decode its subject, which the client does
+    // anew on every read.
+    const exactType = isPattern(pattern) ? undefined : pattern;
     const subscription = nc.subscribe(`${this.namespace}.${pattern}`, {
       ...(options.group !== undefined && { queue: options.group }),
       callback: (error, msg) => {
         if (error !== null) return this.log(`subscription to "${pattern}" failed: ${error.message}`);
         const header = messageHeader(msg);
         if (plain && header(ORIGIN_HEADER) === origin) return;
-        const envelope = this.decode(msg, undefined, header);
+        const envelope = this.decode(msg, exactType, header);
         if (envelope === undefined) return;
         const started = performance.now();
         const result = delivery(envelope);

@@ -202,7 +202,7 @@ function blockText(data: Uint8Array, end: number): string {
  * micro-benchmark). `.` stops at CR and LF, so a value holding one takes the scan.
  */
 const OWN_BLOCK =
-  /^NATS\/1\.0\r\nce-specversion:(.*)\r\nce-id:(.*)\r\nce-type:(.*)\r\nce-source:(.*)\r\nce-time:(.*)\r\nce-agentbusorigin:(.*)\r\n(?:content-type:(.*)\r\n)?(?:ce-correlationid:(.*)\r\n)?(?:ce-traceparent:(.*)\r\n)?\r\n$/u;
+  /^NATS\/1\.0\r\nce-specversion: ?(.*)\r\nce-id: ?(.*)\r\nce-type: ?(.*)\r\nce-source: ?(.*)\r\nce-time: ?(.*)\r\nce-agentbusorigin: ?(.*)\r\n(?:content-type: ?(.*)\r\n)?(?:ce-correlationid: ?(.*)\r\n)?(?:ce-traceparent: ?(.*)\r\n)?\r\n$/u;
 /** The `KNOWN_HEADERS` index of each group of `OWN_BLOCK`. */
 const OWN_GROUPS = [1, 2, 3, 4, 5, 0, 6, 7, 8];
 
@@ -228,18 +228,11 @@ export function readOwnHeaders(text: string): (string | undefined)[] | undefined
   return values;
 }
 
-/** `value.trim()`, without the call for the usual value (one space after the colon, none at the end). */
+/** `value.trim()`, without the call for the usual value (the space after the colon is not captured). */
 function trimmed(value: string): string {
+  const first = value.charCodeAt(0);
   const last = value.charCodeAt(value.length - 1);
-  if (
-    value.charCodeAt(0) === 32 &&
-    value.charCodeAt(1) > 32 &&
-    value.charCodeAt(1) < 127 &&
-    last > 32 &&
-    last < 127
-  )
-    return value.slice(1);
-  return value.trim();
+  return first > 32 && first < 127 && last > 32 && last < 127 ? value : value.trim();
 }
 
 /** First value of each known header of a `NATS/1.0` block; undefined when the client must decide. */

@@ -235,6 +235,20 @@ function trimmed(value: string): string {
   return first > 32 && first < 127 && last > 32 && last < 127 ? value : value.trim();
 }
 
+/**
+ * A message's JSON body as text, read from the client's Buffer without the view `msg.data`
+ * makes. Node's decoder puts U+FFFD for bytes that are not UTF-8, where the strict decoder throws:
+ * a text holding U+FFFD (or starting with a BOM, which that decoder drops) is left to it, through
+ * `msg.data`, as is anything but a Buffer.
+ */
+export function jsonBody(msg: Msg): string | Uint8Array {
+  const { _rdata: data, _msg: parsed } = msg as unknown as RawMsg;
+  const start = parsed?.hdr;
+  if (!Buffer.isBuffer(data) || typeof start !== "number") return msg.data;
+  const text = data.toString("utf8", Math.max(start, 0));
+  return text.includes("\uFFFD") || text.charCodeAt(0) === 0xfeff ? msg.data : text;
+}
+
 /** First value of each known header of a `NATS/1.0` block; undefined when the client must decide. */
 export function readKnownHeaders(text: string): (string | undefined)[] | undefined {
   if (!text.startsWith(HEADER_START)) return undefined;

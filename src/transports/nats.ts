@@ -20,13 +20,22 @@ import type {
   TransportCapabilities,
   TransportContext,
 } from "../transport.js";
-import { decodeBody, decodeFrame, encodeBody, encodeFrame, ORIGIN_HEADER, type WireFrame } from "./_codec.js";
+import {
+  decodeBody,
+  decodeFrame,
+  encodeBody,
+  encodeFrame,
+  JSON_TYPE,
+  ORIGIN_HEADER,
+  type WireFrame,
+} from "./_codec.js";
 import { Durable, type DurableOptions } from "./_nats-durable.js";
 import { StallWatch } from "./_nats-stall.js";
 import {
   DisconnectBuffer,
   type DisconnectedPolicy,
   ERROR_HEADER,
+  jsonBody,
   loadClient,
   messageHeader,
   type NatsModules,
@@ -247,7 +256,8 @@ class NatsTransport implements Transport {
     header = messageHeader(msg),
   ): Envelope | undefined {
     try {
-      return decodeFrame(eventType, header, msg.data);
+      const body = header("content-type") === JSON_TYPE ? jsonBody(msg) : msg.data;
+      return decodeFrame(eventType, header, body);
     } catch (error) {
       this.log(`dropped a malformed message on "${msg.subject}": ${(error as Error).message}`);
       return undefined;

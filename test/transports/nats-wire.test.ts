@@ -2,9 +2,10 @@ import { createConnection } from "node:net";
 import type { Msg, MsgHdrs } from "@nats-io/nats-core";
 import { connect, headers } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeFrame } from "../../src/transports/_codec.js";
+import { decodeBody, encodeFrame, JSON_TYPE } from "../../src/transports/_codec.js";
 import {
   headerOf,
+  jsonBody,
   messageHeader,
   publishHeaders,
   readKnownHeaders,
@@ -146,6 +147,40 @@ describe.skipIf(skip)("nats wire", () => {
     expect(() => toHeaders(headers, { "ce-id": "a\r\nb" })).toThrow(/cannot contain/u);
     for (const value of ["a\r\nb", "a\nb", "a\rb"])
       expect(() => publishHeaders(headers, { "ce-id": "ok", "ce-source": value })).toThrow(/cannot contain/u);
+  });
+
+  it("reads a JSON body as the strict decoder does: bad bytes refused, a BOM dropped, U+FFFD kept", async () => {
+    const bodies = [
+      Buffer.from('{"a":"zürich ✓"}'),
+      Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]),
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')]),
+      Buffer.from('{"a":"\uFFFD"}'),
+      Buffer.from("[1, 2"),
+    ];
+    const subject = `test-nats-wire-${process.pid}.bodies`;
+    const arrived: Msg[] = [];
+    nc.subscribe(subject, {
+      callback: (_error, msg) => {
+        arrived.push(msg);
+      },
+    });
+    await nc.flush();
+    for (const body of bodies)
+      nc.publish(subject, body, { headers: publishHeaders(headers, { "content-type": JSON_TYPE }) });
+    await nc.flush();
+    for (let i = 0; i < 100 && arrived.length < bodies.length; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    const outcome = (read: () => unknown) => {
+      try {
+        return { data: read() };
+      } catch (error) {
+        return { threw: (error as Error).name };
+      }
+    };
+    const fast = arrived.map((msg) => outcome(() => decodeBody(jsonBody(msg), JSON_TYPE)));
+    const strict = arrived.map((msg) => outcome(() => decodeBody(msg.data, JSON_TYPE)));
+    expect(fast).toEqual(strict);
+    expect(strict.map((result) => "threw" in result)).toEqual([false, true, false, false, true]);
   });
 
   it("reads the blocks agent-bus writes in one match, with or without the optional attributes", () => {

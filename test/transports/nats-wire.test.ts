@@ -113,6 +113,23 @@ describe.skipIf(skip)("nats wire", () => {
     await nc?.close();
   });
 
+  /** What `publish` sent to a subject of its own, once `count` messages arrived (or 1 s passed). */
+  async function roundTrip(name: string, count: number, publish: (subject: string) => void): Promise<Msg[]> {
+    const subject = `test-nats-wire-${process.pid}.${name}`;
+    const arrived: Msg[] = [];
+    nc.subscribe(subject, {
+      callback: (_error, msg) => {
+        arrived.push(msg);
+      },
+    });
+    await nc.flush();
+    publish(subject);
+    await nc.flush();
+    for (let i = 0; i < 100 && arrived.length < count; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    return arrived;
+  }
+
   it("reads every header block as the client's own headers do", () => {
     expect(received).toHaveLength(Object.keys(BLOCKS).length);
     Object.keys(BLOCKS).forEach((name, i) => {
@@ -157,19 +174,10 @@ describe.skipIf(skip)("nats wire", () => {
       Buffer.from('{"a":"\uFFFD"}'),
       Buffer.from("[1, 2"),
     ];
-    const subject = `test-nats-wire-${process.pid}.bodies`;
-    const arrived: Msg[] = [];
-    nc.subscribe(subject, {
-      callback: (_error, msg) => {
-        arrived.push(msg);
-      },
+    const arrived = await roundTrip("bodies", bodies.length, (subject) => {
+      for (const body of bodies)
+        nc.publish(subject, body, { headers: publishHeaders(headers, { "content-type": JSON_TYPE }) });
     });
-    await nc.flush();
-    for (const body of bodies)
-      nc.publish(subject, body, { headers: publishHeaders(headers, { "content-type": JSON_TYPE }) });
-    await nc.flush();
-    for (let i = 0; i < 100 && arrived.length < bodies.length; i++)
-      await new Promise((resolve) => setTimeout(resolve, 10));
     const outcome = (read: () => unknown) => {
       try {
         return { data: read() };
@@ -218,25 +226,16 @@ describe.skipIf(skip)("nats wire", () => {
       { "ce-id": "  padded  ", "ce-source": "" },
       {},
     ];
-    const subject = `test-nats-wire-${process.pid}.publish`;
-    const arrived: Msg[] = [];
-    nc.subscribe(subject, {
-      callback: (_error, msg) => {
-        arrived.push(msg);
-      },
+    const arrived = await roundTrip("publish", records.length, (subject) => {
+      for (const record of records) {
+        const expected = headers();
+        for (const [name, value] of Object.entries(record)) expected.set(name, value);
+        const encoded = bytes(publishHeaders(headers, record));
+        if (!Object.values(record).some((value) => value.trim() !== value))
+          expect(encoded.toString()).toEqual(bytes(expected).toString());
+        nc.publish(subject, "{}", { headers: publishHeaders(headers, record) });
+      }
     });
-    await nc.flush();
-    for (const record of records) {
-      const expected = headers();
-      for (const [name, value] of Object.entries(record)) expected.set(name, value);
-      const encoded = bytes(publishHeaders(headers, record));
-      if (!Object.values(record).some((value) => value.trim() !== value))
-        expect(encoded.toString()).toEqual(bytes(expected).toString());
-      nc.publish(subject, "{}", { headers: publishHeaders(headers, record) });
-    }
-    await nc.flush();
-    for (let i = 0; i < 100 && arrived.length < records.length; i++)
-      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(arrived).toHaveLength(records.length);
     records.forEach((record, i) => {
       const msg = arrived[i] as Msg;

@@ -460,7 +460,8 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   private callOnly(s: Subscriber, eventType: string, data: unknown): void {
     this.depth++;
     try {
-      const result = s.callback(data);
+      const { callback } = s;
+      const result = callback(data);
       if (result !== undefined && isThenable(result))
         this.watch(result, s, eventType, data, undefined, undefined, -1);
     } catch (error) {
@@ -601,12 +602,14 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     if ((flags & ONCE) !== 0) this.remove(s);
     const started = this.observers.length === 0 ? -1 : clock.now();
     try {
+      // Called as plain functions, as the publish loop's inline call is: no `this`.
+      const { callback } = s;
       let result: unknown;
       if ((flags & WANTS_ENVELOPE) !== 0) {
         envelope ??= this.envelope(eventType, data, options);
-        result = s.callback(data, envelope);
+        result = callback(data, envelope);
       } else {
-        result = s.callback(data);
+        result = callback(data);
       }
       if (result !== undefined && isThenable(result)) {
         this.watch(result, s, eventType, data, envelope, tally, started);

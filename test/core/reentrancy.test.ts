@@ -356,3 +356,30 @@ describe("one-parameter subscribers on a list already published to", () => {
     expect(errors.sort()).toEqual(["async 1", "async 2", "sync 1", "sync 2"]);
   });
 });
+
+describe("the receiver of a callback", () => {
+  it("is undefined on every path: lone, in a walk, wanting the envelope, first call or later", () => {
+    const b = new EventBus();
+    const seen: string[] = [];
+    const recorder = (name: string) =>
+      function (this: unknown, _data: unknown) {
+        seen.push(`${name}:${String(this)}`);
+      };
+    b.subscribe("lone", recorder("lone"));
+    b.subscribe("walk", recorder("walk1"));
+    b.subscribe("walk", recorder("walk2"));
+    b.subscribe("envelope", function (this: unknown, _data: unknown, _event: unknown) {
+      seen.push(`envelope:${String(this)}`);
+    });
+    b.subscribe("observed", recorder("observed"));
+    for (let i = 0; i < 2; i++) for (const type of ["lone", "walk", "envelope"]) b.publish(type, i);
+    const off = b.addObserver(() => undefined);
+    b.publish("observed", 0);
+    off();
+    expect(seen).toEqual([
+      ...["lone", "walk1", "walk2", "envelope", "lone", "walk1", "walk2", "envelope", "observed"].map(
+        (name) => `${name}:undefined`,
+      ),
+    ]);
+  });
+});

@@ -444,12 +444,9 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
             this.fail(error, s, eventType, data, envelope);
         }
       }
-    } catch (error) {
-      // Only an error past the per-call catch (the error hook's own, say) gets here.
+    } finally {
       this.leave();
-      throw error;
     }
-    this.leave();
   }
 
   /**

@@ -39,16 +39,19 @@ export class Remote {
   constructor(
     private readonly transport: Transport,
     origin: string,
+    idPrefix: string,
     private readonly hooks: RemoteHooks,
   ) {
     this.name = transport.name;
     this.groups = transport.capabilities.groups;
     this.durable = transport.capabilities.durable;
     const log = (message: string) => console.warn(`[EventBus:${transport.name}] ${message}`);
-    this.ready = transport.connect({ origin, log, status: (status) => hooks.status?.(status) }).then(() => {
-      this.connected = true;
-      for (const operation of this.pending.splice(0)) this.run(operation);
-    });
+    this.ready = transport
+      .connect({ origin, idPrefix, log, status: (status) => hooks.status?.(status) })
+      .then(() => {
+        this.connected = true;
+        for (const operation of this.pending.splice(0)) this.run(operation);
+      });
     // The rejection belongs to whoever awaits ready(); do not also report it as unhandled.
     this.ready.catch(() => undefined);
   }

@@ -125,7 +125,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     this.remote =
       options.transport === undefined
         ? undefined
-        : new Remote(options.transport, origin, {
+        : new Remote(options.transport, origin, this.nextId.prefix, {
             deliver: (list, envelope) => this.deliverRemote(list, envelope),
             deliverGroup: (group, envelope) => this.deliverGroup(group, envelope),
             status: options.onStatus,

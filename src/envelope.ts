@@ -41,14 +41,21 @@ function randomPrefix(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
+/** A bus's event ids, and what all of them begin with. */
+export interface IdSource {
+  (): string;
+  /** `<random prefix>-`: every id of this source, and no other source's, begins with it. */
+  readonly prefix: string;
+}
+
 /**
  * Makes event ids: a random prefix per bus and a counter, unique without paying for a UUID
  * on every publish.
  */
-export function createIdSource(): () => string {
-  const prefix = randomPrefix();
+export function createIdSource(): IdSource {
+  const prefix = `${randomPrefix()}-`;
   let counter = 0;
-  return () => `${prefix}-${(++counter).toString(36)}`;
+  return Object.assign(() => `${prefix}${(++counter).toString(36)}`, { prefix });
 }
 
 /** Publishes that may share one time reading before the clock is read again. */

@@ -25,6 +25,11 @@ export type TransportStatus =
 export interface TransportContext {
   /** Unique id of the bus instance; transports drop their own echoes by it. */
   readonly origin: string;
+  /**
+   * What every id the bus generates begins with, and no other bus's ids. A frame whose id has it
+   * is the bus's own and needs no origin header (see `ce-agentbusorigin` in docs/scaling-out.md).
+   */
+  readonly idPrefix?: string;
   /** Reports one clear line about something dropped or wrong on the wire. */
   log(message: string): void;
   /** Reports a change of connection state. */

@@ -5,6 +5,7 @@
  */
 import type { Envelope } from "../envelope.js";
 import { PayloadError } from "../errors.js";
+import type { TransportContext } from "../transport.js";
 
 /** Header names and values of one message. */
 export type WireHeaders = Record<string, string>;
@@ -22,8 +23,31 @@ export interface WireFrame<Body extends FrameBody = Uint8Array> {
 /** What a frame's body may be: UTF-8 bytes, or the JSON (or text) itself. */
 export type FrameBody = Uint8Array | string;
 
-/** Header that carries the publishing bus's id, so a transport can drop its own echoes. */
+/**
+ * Header that carries the publishing bus's id, so a transport can drop its own echoes. Left out
+ * when the event id shows the origin already (`isEcho`): ~60 of ~250 header bytes an event.
+ */
 export const ORIGIN_HEADER = "ce-agentbusorigin";
+
+/** Who sends a frame: the bus's origin, and the prefix of the ids it generates when known. */
+export type OriginStamp = Pick<TransportContext, "origin" | "idPrefix">;
+
+/** Whether a frame of this id must name its origin: not when the id is one the sender made. */
+function needsOrigin(id: string, stamp: OriginStamp): boolean {
+  const { idPrefix } = stamp;
+  return idPrefix === undefined || idPrefix === "" || !id.startsWith(idPrefix);
+}
+
+/**
+ * Whether a received frame is this bus's own echo: its origin header names this bus or, without
+ * one, its id begins with this bus's id prefix.
+ */
+export function isEcho(header: (name: string) => string | undefined, self: OriginStamp): boolean {
+  const origin = header(ORIGIN_HEADER);
+  if (origin !== undefined) return origin === self.origin;
+  const id = header("ce-id");
+  return id !== undefined && !needsOrigin(id, self);
+}
 export const JSON_TYPE = "application/json";
 export const BYTES_TYPE = "application/octet-stream";
 
@@ -167,7 +191,7 @@ function utf8Length(text: string): number {
 /** Builds the frame of an envelope; throws PayloadError when it cannot cross or exceeds maxBytes. */
 export function encodeFrame<Body extends FrameBody = Uint8Array>(
   envelope: Envelope,
-  origin: string,
+  stamp: OriginStamp,
   maxBytes: number,
   toBody: TextToBody<Body> = utf8 as TextToBody<Body>,
 ): WireFrame<Body | Uint8Array> {
@@ -178,8 +202,8 @@ export function encodeFrame<Body extends FrameBody = Uint8Array>(
     "ce-type": envelope.type,
     "ce-source": envelope.source,
     "ce-time": envelope.time,
-    [ORIGIN_HEADER]: origin,
   };
+  if (needsOrigin(envelope.id, stamp)) headers[ORIGIN_HEADER] = stamp.origin;
   if (contentType !== undefined) headers["content-type"] = contentType;
   if (envelope.correlationid !== undefined) headers["ce-correlationid"] = envelope.correlationid;
   if (envelope.traceparent !== undefined) headers["ce-traceparent"] = envelope.traceparent;

@@ -23,7 +23,7 @@ import {
   encodeFrame,
   type FrameBody,
   fromWireError,
-  ORIGIN_HEADER,
+  isEcho,
   recordHeaders,
   toWireError,
   type WireFrame,
@@ -70,7 +70,7 @@ export class LinkTransport implements Transport {
   encode(envelope: Envelope): Encoded {
     return {
       eventType: envelope.type,
-      frame: encodeFrame(envelope, this.context.origin, this.maxPayload, asText),
+      frame: encodeFrame(envelope, this.context, this.maxPayload, asText),
     };
   }
 
@@ -87,7 +87,7 @@ export class LinkTransport implements Transport {
     const unsubscribe = this.link.subscribe(this.namespace, pattern, options.group, (eventType, frame) => {
       const header = recordHeaders(frame);
       // Echoes are dropped only on plain subscriptions: a group takes every member, local ones included.
-      if (plain && header(ORIGIN_HEADER) === this.context.origin) return;
+      if (plain && isEcho(header, this.context)) return;
       const envelope = this.decode(eventType, frame, header);
       if (envelope === undefined) return;
       const result = delivery(envelope);

@@ -185,7 +185,11 @@ export class Durable {
   private deadLetter(envelope: Envelope, consumer: string, deliveries: number, error: unknown): void {
     const letter = createDeadLetter(envelope, consumer, deliveries, error);
     // Another origin than the bus's own, so that this bus's subscribers see it too.
-    const frame = encodeFrame(letter, `${this.context?.origin}:deadletter`, Number.POSITIVE_INFINITY);
+    const frame = encodeFrame(
+      letter,
+      { origin: `${this.context?.origin}:deadletter` },
+      Number.POSITIVE_INFINITY,
+    );
     this.nc?.publish(`${this.namespace}.bus.deadletter`, frame.body, {
       headers: toHeaders(this.modules().headers, frame.headers),
     });

@@ -25,8 +25,8 @@ import {
   decodeFrame,
   encodeBody,
   encodeFrame,
+  isEcho,
   JSON_TYPE,
-  ORIGIN_HEADER,
   type WireFrame,
 } from "./_codec.js";
 import { Durable, type DurableOptions } from "./_nats-durable.js";
@@ -93,6 +93,8 @@ interface Encoded {
 }
 
 const NATS_HEADER_OVERHEAD = 64;
+/** Before `connect`: an origin no frame names, and no id prefix. */
+const NO_ORIGIN = { origin: "" } as const;
 
 class NatsTransport implements Transport {
   readonly name = "nats";
@@ -148,9 +150,8 @@ class NatsTransport implements Transport {
   }
 
   encode(envelope: Envelope): Encoded {
-    const origin = this.context?.origin ?? "";
     const limit = (this.nc?.info?.max_payload ?? 1024 * 1024) - NATS_HEADER_OVERHEAD;
-    const frame = encodeFrame(envelope, origin, limit, toBuffer);
+    const frame = encodeFrame(envelope, this.context ?? NO_ORIGIN, limit, toBuffer);
     this.buffer.admit(envelope.type, frame.body.length);
     return { subject: `${this.namespace}.${envelope.type}`, frame };
   }
@@ -167,7 +168,7 @@ class NatsTransport implements Transport {
     if (options.durable !== undefined) return this.durable.subscribe(pattern, options.durable, delivery);
     const nc = this.connection();
     const plain = options.group === undefined;
-    const origin = this.context?.origin;
+    const self = this.context ?? NO_ORIGIN;
     // An exact type is the message's type: no need to decode its subject, which the client does
     // anew on every read.
     const exactType = isPattern(pattern) ? undefined : pattern;
@@ -176,7 +177,7 @@ class NatsTransport implements Transport {
       callback: (error, msg) => {
         if (error !== null) return this.log(`subscription to "${pattern}" failed: ${error.message}`);
         const header = messageHeader(msg);
-        if (plain && header(ORIGIN_HEADER) === origin) return;
+        if (plain && isEcho(header, self)) return;
         const envelope = this.decode(msg, exactType, header);
         if (envelope === undefined) return;
         const started = performance.now();

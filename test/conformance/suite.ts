@@ -164,6 +164,26 @@ export function describeTransportConformance(
       expect(got).toEqual([1, 101]);
     });
 
+    it("tells echoes by origin whatever the event id: a caller's id, or another bus's", async () => {
+      const [a, b] = (await busesOn(2)) as [EventBus, EventBus];
+      const got: string[] = [];
+      const ids: string[] = [];
+      a.subscribe("echo.id", (data, envelope) => {
+        got.push(data as string);
+        ids.push(envelope.id);
+      });
+      await linked(a, b);
+      a.publish("echo.id", "own id");
+      a.publish("echo.id", "caller's id", { id: "caller-chosen-1" });
+      await barrier(a, b);
+      // b re-publishes a's event under a's id, as an idempotent relay would: it is b's event.
+      b.publish("echo.id", "relayed", { id: ids[0] as string });
+      await barrier(a, b);
+      await barrier(b, a);
+      expect(got).toEqual(["own id", "caller's id", "relayed"]);
+      expect(ids).toEqual([ids[0], "caller-chosen-1", ids[0]]);
+    });
+
     it("isolates namespaces", async () => {
       const [a, b] = (await busesOn(2)) as [EventBus, EventBus];
       const [other] = (await busesOn(1, uniqueNamespace("other"))) as [EventBus];

@@ -5,7 +5,16 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createEnvelope } from "../../src/envelope.js";
 import { PayloadError } from "../../src/index.js";
-import { asText, decodeBody, encodeFrame, encodeJson, JSON_TYPE } from "../../src/transports/_codec.js";
+import {
+  asText,
+  decodeBody,
+  encodeFrame,
+  encodeJson,
+  isEcho,
+  JSON_TYPE,
+  ORIGIN_HEADER,
+  type OriginStamp,
+} from "../../src/transports/_codec.js";
 
 /** What must be refused, written independently of the codec: the rule the README states. */
 function refused(value: unknown, seen = new Set<unknown>()): boolean {
@@ -108,7 +117,7 @@ describe("encodeJson", () => {
 
 describe("text bodies (worker and memory links)", () => {
   const frameSize = (data: unknown, maxBytes: number) =>
-    encodeFrame(createEnvelope("codec.size", data, "test", "id-1"), "origin", maxBytes, asText);
+    encodeFrame(createEnvelope("codec.size", data, "test", "id-1"), { origin: "origin" }, maxBytes, asText);
 
   it("counts a text body in UTF-8 bytes against the limit, exactly at the edge", () => {
     fc.assert(
@@ -130,5 +139,32 @@ describe("text bodies (worker and memory links)", () => {
     expect(decodeBody("plain words", "text/plain")).toBe("plain words");
     expect(() => decodeBody("{not json", JSON_TYPE)).toThrow(SyntaxError);
     expect(() => decodeBody("bytes?", "application/octet-stream")).toThrow(/text body cannot be/u);
+  });
+});
+
+describe("the origin header", () => {
+  const bus: OriginStamp = { origin: "p7-1", idPrefix: "p7-" };
+  const headersOf = (id: string, stamp: OriginStamp) =>
+    encodeFrame(createEnvelope("codec.origin", 1, "test", id), stamp, 1 << 20).headers;
+
+  it("is left out when the id is one the bus generated, and written for any other id", () => {
+    expect(Object.keys(headersOf("p7-a", bus))).not.toContain(ORIGIN_HEADER);
+    expect(headersOf("caller-1", bus)[ORIGIN_HEADER]).toBe("p7-1");
+    // Another bus's id, relayed: the prefix must match as a whole, not as a shorter string.
+    expect(headersOf("p7x-3", bus)[ORIGIN_HEADER]).toBe("p7-1");
+    expect(headersOf("p7-a", { origin: "p7-1:deadletter" })[ORIGIN_HEADER]).toBe("p7-1:deadletter");
+    expect(headersOf("p7-a", { origin: "p7-1", idPrefix: "" })[ORIGIN_HEADER]).toBe("p7-1");
+  });
+
+  it("tells an echo by the header when there is one, else by the id's prefix", () => {
+    const lookup = (headers: Record<string, string>) => (name: string) => headers[name];
+    for (const id of ["p7-a", "caller-1", "p7x-3"]) {
+      const headers = headersOf(id, bus);
+      expect(isEcho(lookup(headers), bus)).toBe(true);
+      expect(isEcho(lookup(headers), { origin: "q1-1", idPrefix: "q1-" })).toBe(false);
+    }
+    expect(isEcho(lookup({ "ce-id": "p7-b", [ORIGIN_HEADER]: "q1-1" }), bus)).toBe(false);
+    expect(isEcho(lookup({ "ce-id": "p7-b" }), { origin: "p7-1" })).toBe(false);
+    expect(isEcho(lookup({}), bus)).toBe(false);
   });
 });

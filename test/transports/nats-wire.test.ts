@@ -2,7 +2,7 @@ import { createConnection } from "node:net";
 import type { Msg, MsgHdrs } from "@nats-io/nats-core";
 import { connect, headers } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeBody, encodeFrame, JSON_TYPE } from "../../src/transports/_codec.js";
+import { decodeBody, encodeFrame, JSON_TYPE, ORIGIN_HEADER } from "../../src/transports/_codec.js";
 import {
   headerOf,
   jsonBody,
@@ -200,16 +200,24 @@ describe.skipIf(skip)("nats wire", () => {
       time: "2026-01-01T00:00:00.000Z",
     } as const;
     const frames = [
-      encodeFrame({ ...envelope, data: { a: 1 } }, "origin-1", 1 << 20),
-      encodeFrame({ ...envelope, data: undefined }, "origin-1", 1 << 20),
-      encodeFrame({ ...envelope, data: 1, correlationid: "c-1", traceparent: "t-1" }, "origin-1", 1 << 20),
+      encodeFrame({ ...envelope, data: { a: 1 } }, { origin: "origin-1" }, 1 << 20),
+      encodeFrame({ ...envelope, data: undefined }, { origin: "origin-1" }, 1 << 20),
+      encodeFrame(
+        { ...envelope, data: 1, correlationid: "c-1", traceparent: "t-1" },
+        { origin: "origin-1" },
+        1 << 20,
+      ),
+      // The bus's own id: no origin header.
+      encodeFrame({ ...envelope, data: 2 }, { origin: "e-0", idPrefix: "e-" }, 1 << 20),
     ];
     for (const frame of frames) {
       const text = bytes(publishHeaders(headers, frame.headers)).toString();
       const values = readOwnHeaders(text);
       expect(values).toEqual(readKnownHeaders(text));
-      expect(values).toEqual(expect.arrayContaining(["1.0", "e-1", "t.x", "src", envelope.time, "origin-1"]));
+      const origin = frame.headers[ORIGIN_HEADER] === undefined ? [] : ["origin-1"];
+      expect(values).toEqual(expect.arrayContaining(["1.0", "e-1", "t.x", "src", envelope.time, ...origin]));
     }
+    expect(frames.map((frame) => ORIGIN_HEADER in frame.headers)).toEqual([true, true, true, false]);
     expect(readOwnHeaders("NATS/1.0\r\nce-id: x\r\n\r\n")).toBeUndefined();
   });
 

@@ -35,11 +35,11 @@ import {
   DisconnectBuffer,
   type DisconnectedPolicy,
   ERROR_HEADER,
+  frameHeaders,
   jsonBody,
   loadClient,
   messageHeader,
   type NatsModules,
-  publishHeaders,
   REQUEST_PREFIX,
   RESPONDER_QUEUE,
   toBuffer,
@@ -248,7 +248,7 @@ class NatsTransport implements Transport {
   }
 
   private publish(subject: string, headers: WireFrame["headers"], body: Uint8Array): void {
-    this.connection().publish(subject, body, { headers: publishHeaders(this.modules().headers, headers) });
+    this.connection().publish(subject, body, { headers: frameHeaders(this.modules().headers, headers) });
   }
 
   private decode(

@@ -4,6 +4,7 @@ import { connect, headers } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeBody, encodeFrame, JSON_TYPE, ORIGIN_HEADER } from "../../src/transports/_codec.js";
 import {
+  frameHeaders,
   headerOf,
   jsonBody,
   messageHeader,
@@ -219,6 +220,45 @@ describe.skipIf(skip)("nats wire", () => {
     }
     expect(frames.map((frame) => ORIGIN_HEADER in frame.headers)).toEqual([true, true, true, false]);
     expect(readOwnHeaders("NATS/1.0\r\nce-id: x\r\n\r\n")).toBeUndefined();
+  });
+
+  it("writes the block of every frame encodeFrame makes as publishHeaders does, and refuses CR or LF", () => {
+    const envelope = {
+      specversion: "1.0",
+      id: "e-1",
+      type: "t.x",
+      source: "zürich ✓",
+      time: "2026-01-01T00:00:00.000Z",
+    } as const;
+    const stamp = { origin: "origin-1" };
+    const frames = [
+      encodeFrame({ ...envelope, data: { a: 1 } }, stamp, 1 << 20),
+      encodeFrame({ ...envelope, data: undefined }, stamp, 1 << 20),
+      encodeFrame({ ...envelope, data: new Uint8Array([1, 2]) }, stamp, 1 << 20),
+      encodeFrame({ ...envelope, data: 1, correlationid: "c-1" }, stamp, 1 << 20),
+      encodeFrame({ ...envelope, data: 1, traceparent: "t-1" }, stamp, 1 << 20),
+      encodeFrame({ ...envelope, data: 1, correlationid: "c-1", traceparent: "t-1" }, stamp, 1 << 20),
+      encodeFrame({ ...envelope, data: 2 }, { origin: "e-0", idPrefix: "e-" }, 1 << 20),
+    ];
+    for (const frame of frames) {
+      const expected = headers();
+      for (const [name, value] of Object.entries(frame.headers)) expected.set(name, value);
+      const written = bytes(frameHeaders(headers, frame.headers)).toString();
+      expect(written).toEqual(bytes(publishHeaders(headers, frame.headers)).toString());
+      expect(written).toEqual(bytes(expected).toString());
+    }
+    // Not the shape of a frame: the general writer.
+    const partial = { "ce-id": "x", "content-type": JSON_TYPE };
+    expect(bytes(frameHeaders(headers, partial))).toEqual(bytes(publishHeaders(headers, partial)));
+    for (const bad of [
+      { id: "a\r\nb" },
+      { source: "a\nb" },
+      { correlationid: "a\rb" },
+      { traceparent: "\n" },
+    ]) {
+      const frame = encodeFrame({ ...envelope, data: 1, ...bad }, stamp, 1 << 20);
+      expect(() => frameHeaders(headers, frame.headers)).toThrow(/cannot contain/u);
+    }
   });
 
   it("encodes a publish's headers as the client does, but for padding that every reader trims", async () => {

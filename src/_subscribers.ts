@@ -3,6 +3,8 @@
  * O(1) and safe while a publish walks the list, and small arrays for the groups.
  */
 
+import type { Walk } from "./_unrolled.js";
+
 // biome-ignore lint/suspicious/noExplicitAny: callbacks are typed at the public API, not here
 export type AnyCallback = (data: any, envelope?: any) => unknown;
 
@@ -83,6 +85,10 @@ export class SubscriberList {
    * makes one call after one test, instead of testing the list's shape and the subscriber's flags.
    */
   lone: Subscriber | null = null;
+  /** The unrolled walk of the list as it is now, once it has earned one (see _unrolled.ts). */
+  walk: Walk | null = null;
+  /** Publishes through the loop since the last change, up to UNROLL_AFTER. */
+  publishes = 0;
   /** Groups by name; null while there are none, so the hot path tests one field. */
   groups: Map<string, Group> | null = null;
   /** The transport's handle for the remote subscription of the ungrouped subscribers. */
@@ -149,8 +155,13 @@ export class SubscriberList {
     return undefined;
   }
 
-  /** Sets `lone` after any change of the list's members or of a member's flags. */
+  /**
+   * Sets `lone` after any change of the list's members or of a member's flags, and drops the
+   * walk, which holds the members as they were.
+   */
   findLone(): void {
+    this.walk = null;
+    this.publishes = 0;
     const { head } = this;
     this.lone =
       head !== undefined && head === this.tail && this.groups === null && (head.flags & PLAIN) !== 0

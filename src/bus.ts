@@ -20,6 +20,7 @@ import {
   settleArity,
   WANTS_ENVELOPE,
 } from "./_subscribers.js";
+import { UNROLL_AFTER, unrolledWalk, type WalkHost } from "./_unrolled.js";
 import { eventStream, nextEvent, type WaitSource } from "./_waiting.js";
 import { createEnvelope, createIdSource, type Envelope, type PublishOptions } from "./envelope.js";
 import { BusClosedError, PublishDepthError } from "./errors.js";
@@ -105,6 +106,15 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   private depthLimit: number;
   private cycleError: PublishDepthError | undefined;
   private closed = false;
+  /** The rare outcomes of a call in an unrolled walk, handled as the loop handles them. */
+  private readonly walkHost: WalkHost = {
+    settleLater: (result, s, eventType, data, envelope) =>
+      this.watch(result, s, eventType, data, envelope, undefined, -1),
+    caught: (error, s, eventType, data, envelope) => {
+      if (this.cycleError === undefined || error !== this.cycleError)
+        this.fail(error, s, eventType, data, envelope);
+    },
+  };
 
   constructor(options: EventBusOptions = {}) {
     const { maxListeners = 100, maxPublishDepth = 32 } = options;
@@ -420,6 +430,17 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     envelope: Envelope | undefined,
   ): void {
     if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
+    const walk = list.walk;
+    if (walk !== null) {
+      this.depth++;
+      try {
+        walk(this.walkHost, data, eventType, envelope);
+      } finally {
+        this.leave();
+      }
+      return;
+    }
+    if (++list.publishes === UNROLL_AFTER) list.walk = unrolledWalk(list, isThenable);
     const newest = this.seq;
     this.depth++;
     try {

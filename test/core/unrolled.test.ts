@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { UNROLL_AFTER } from "../../src/_unrolled.js";
+import { EventBus, PublishDepthError } from "../../src/index.js";
+
+/**
+ * A list published UNROLL_AFTER times without a change takes an unrolled walk instead of the
+ * loop. These tests warm a list past that point, prove the walk is the one running (its frame
+ * is on the stack), then check the loop's rules still hold there.
+ */
+
+/** Whether the current call came through an unrolled walk. */
+function inUnrolledWalk(): boolean {
+  return new Error().stack?.includes("unrolledWalk") ?? false;
+}
+
+function warm(bus: EventBus, type: string): void {
+  for (let i = 0; i < UNROLL_AFTER + 1; i++) bus.publish(type, -1);
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.resetModules();
+});
+
+describe("unrolled walks", () => {
+  it("take over a list published again and again, and call its callbacks in order", () => {
+    const bus = new EventBus();
+    const seen: string[] = [];
+    let walked = false;
+    bus.subscribe("t", (n: number) => {
+      walked = inUnrolledWalk();
+      if (n >= 0) seen.push(`a${n}`);
+    });
+    bus.subscribe("t", (n: number) => n >= 0 && seen.push(`b${n}`));
+    bus.subscribe("t", (n: number) => n >= 0 && seen.push(`c${n}`));
+    bus.publish("t", 0);
+    expect(walked).toBe(false);
+    warm(bus, "t");
+    bus.publish("t", 1);
+    expect(walked).toBe(true);
+    expect(seen).toEqual(["a0", "b0", "c0", "a1", "b1", "c1"]);
+  });
+
+  it("isolate a throwing callback and report it with its context", () => {
+    const errors: unknown[] = [];
+    const bus = new EventBus({ onError: (error, context) => errors.push([error, context.eventType]) });
+    const calls: number[] = [];
+    const boom = new Error("boom");
+    bus.subscribe("t", (n: number) => calls.push(n));
+    bus.subscribe("t", (n: number) => {
+      if (n >= 0 && inUnrolledWalk()) throw boom;
+    });
+    bus.subscribe("t", (n: number) => calls.push(n));
+    warm(bus, "t");
+    calls.length = 0;
+    expect(() => bus.publish("t", 7)).not.toThrow();
+    expect(calls).toEqual([7, 7]);
+    expect(errors).toEqual([[boom, "t"]]);
+  });
+
+  it("report a promise a callback returned that rejects", async () => {
+    const errors: unknown[] = [];
+    const bus = new EventBus({ onError: (error) => errors.push(error) });
+    const late = new Error("late");
+    bus.subscribe("t", (n: number) => (n >= 0 && inUnrolledWalk() ? Promise.reject(late) : undefined));
+    bus.subscribe("t", (_n: number) => undefined);
+    warm(bus, "t");
+    bus.publish("t", 1);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(errors).toEqual([late]);
+  });
+
+  it("skip a callback removed during the publish, and leave out one added during it until the next", () => {
+    const errors: unknown[] = [];
+    const bus = new EventBus({ onError: (error) => errors.push(error) });
+    const calls: string[] = [];
+    const victim = (n: number) => calls.push(`victim${n}`);
+    const late = (n: number) => calls.push(`late${n}`);
+    bus.subscribe("t", (n: number) => {
+      if (n !== 1) return;
+      expect(inUnrolledWalk()).toBe(true);
+      bus.unsubscribe("t", victim);
+      bus.subscribe("t", late);
+    });
+    bus.subscribe("t", victim);
+    warm(bus, "t");
+    calls.length = 0;
+    bus.publish("t", 1);
+    expect(calls).toEqual([]);
+    bus.publish("t", 2);
+    expect(calls).toEqual(["late2"]);
+    expect(errors).toEqual([]);
+  });
+
+  it("stop a publish cycle as the loop does, and the list keeps working", () => {
+    const errors: unknown[] = [];
+    const bus = new EventBus({ maxPublishDepth: 4, onError: (error) => errors.push(error) });
+    let loop = false;
+    let after = 0;
+    bus.subscribe("t", (_n: number) => {
+      if (loop) bus.publish("t", 0);
+    });
+    bus.subscribe("t", (_n: number) => after++);
+    warm(bus, "t");
+    loop = true;
+    bus.publish("t", 0);
+    loop = false;
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(PublishDepthError);
+    after = 0;
+    bus.publish("t", 0);
+    expect(after).toBe(1);
+  });
+
+  it("leave lists with envelope-wanting or too many subscribers to the loop", () => {
+    const bus = new EventBus();
+    const walked: boolean[] = [];
+    const note = (_n: number) => walked.push(inUnrolledWalk());
+    bus.subscribe("envelope", note);
+    bus.subscribe("envelope", (_n: number, _envelope: unknown) => undefined);
+    for (let i = 0; i < 17; i++) bus.subscribe("many", i === 0 ? note : (_n: number) => undefined);
+    for (const type of ["envelope", "many"]) warm(bus, type);
+    walked.length = 0;
+    for (const type of ["envelope", "many"]) bus.publish(type, 0);
+    expect(walked).toEqual([false, false]);
+  });
+
+  it("call a once subscriber added to a warm list once, then unroll again without it", () => {
+    const bus = new EventBus();
+    const walked: boolean[] = [];
+    bus.subscribe("t", (_n: number) => walked.push(inUnrolledWalk()));
+    bus.subscribe("t", (_n: number) => undefined);
+    warm(bus, "t");
+    const once: number[] = [];
+    bus.subscribe("t", (n: number) => once.push(n), { once: true });
+    warm(bus, "t");
+    walked.length = 0;
+    bus.publish("t", 5);
+    expect(once).toEqual([-1]);
+    expect(walked).toEqual([true]);
+  });
+
+  it("fall back to the loop where eval is refused", async () => {
+    vi.stubGlobal(
+      "Function",
+      new Proxy(Function, {
+        construct() {
+          throw new EvalError("Code generation from strings disallowed for this context");
+        },
+      }),
+    );
+    vi.resetModules();
+    const { EventBus: FreshBus } = await import("../../src/index.js");
+    const bus = new FreshBus();
+    const walked: boolean[] = [];
+    bus.subscribe("t", (_n: number) => walked.push(inUnrolledWalk()));
+    bus.subscribe("t", (_n: number) => undefined);
+    warm(bus, "t");
+    expect(walked).toHaveLength(UNROLL_AFTER + 1);
+    expect(walked.every((w) => !w)).toBe(true);
+  });
+});

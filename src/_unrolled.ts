@@ -24,7 +24,10 @@ export interface WalkHost {
     data: unknown,
     envelope: Envelope | undefined,
   ): void;
-  /** A callback threw. */
+  /**
+   * A callback threw. The only way a throw leaves a walk: when reporting the error throws too,
+   * this gives back the walk's publish depth before letting that error out.
+   */
   caught(
     error: unknown,
     s: Subscriber,

@@ -92,6 +92,30 @@ describe("unrolled walks", () => {
     expect(errors).toEqual([]);
   });
 
+  it("keep serving, their depth given back, when reporting a callback's error throws too", () => {
+    const bus = new EventBus({ maxPublishDepth: 4 });
+    const got: number[] = [];
+    bus.subscribe("t", (n: number) => {
+      if (n >= 0) throw new Error("boom");
+    });
+    bus.subscribe("t", (n: number) => got.push(n));
+    warm(bus, "t");
+    got.length = 0;
+    // No onError: the error goes to console.error, made to throw as a closed stderr might.
+    const stderr = vi.spyOn(console, "error").mockImplementation(() => {
+      throw new Error("stderr is gone");
+    });
+    try {
+      // More throws than the depth limit: a depth not given back would stop publishes short.
+      for (let i = 0; i < 10; i++) expect(() => bus.publish("t", i)).toThrow("stderr is gone");
+    } finally {
+      stderr.mockRestore();
+    }
+    bus.subscribe("fine", (n: number) => got.push(n));
+    bus.publish("fine", 99);
+    expect(got).toEqual([99]);
+  });
+
   it("stop a publish cycle as the loop does, and the list keeps working", () => {
     const errors: unknown[] = [];
     const bus = new EventBus({ maxPublishDepth: 4, onError: (error) => errors.push(error) });

@@ -2,19 +2,18 @@
  * Unrolled walks: for a list that keeps its subscribers while it is published again and again,
  * the publish loop written out as straight-line code, one call site per subscriber. A loop has
  * one call site for every callback of every list, so V8 can inline none of them; an unrolled
- * call site sees one callback and can (publish to 3 listeners: 2.3x the loop's rate, to 10:
- * 4.3x, in bench/ runs; docs/bench.md).
+ * call site sees one callback and can (docs/bench.md has the paired runs: 3 and 10 listeners
+ * several times the loop's rate).
  *
  * The code is generated once per subscriber count with `new Function`, from fixed text and
  * indexes only, never from a name or a value a user gave; each list binds its own subscribers
- * into a closure of it. Where eval is refused (a Content-Security-Policy without
- * `unsafe-eval`), every list keeps the loop.
+ * and their callbacks into a closure of it. Where eval is refused (a Content-Security-Policy
+ * without `unsafe-eval`, `--disallow-code-generation-from-strings`), every list keeps the loop.
  */
-
-import type { Subscriber, SubscriberList } from "./_subscribers.js";
+import type { AnyCallback, Subscriber, SubscriberList } from "./_subscribers.js";
 import type { Envelope } from "./envelope.js";
 
-/** What an unrolled walk hands back to the bus: the rare outcomes of a call. */
+/** What an unrolled walk hands back to the bus: the rare outcomes of a call, and a changed list. */
 export interface WalkHost {
   /** A callback returned a promise (or thenable): its failure must reach onError later. */
   settleLater(
@@ -35,6 +34,18 @@ export interface WalkHost {
     data: unknown,
     envelope: Envelope | undefined,
   ): void;
+  /**
+   * The list changed during a call: the rest of the publish, from `subscribers[from]` on, with
+   * the loop's rules (the removed skipped; the added are not in `subscribers`). Like `caught`,
+   * gives the depth back before letting out an error that reporting threw.
+   */
+  rest(
+    subscribers: readonly Subscriber[],
+    from: number,
+    eventType: string,
+    data: unknown,
+    envelope: Envelope | undefined,
+  ): void;
 }
 
 /** One publish to a list, with the rules of the loop it replaces; the caller keeps the depth. */
@@ -45,29 +56,36 @@ export const UNROLL_AFTER = 16;
 /** Beyond this many subscribers a call's own cost hides the loop's, and the code would only grow. */
 const MAX_UNROLLED = 16;
 
-type WalkFactory = (isThenable: (value: object) => boolean, ...subscribers: Subscriber[]) => Walk;
+/** Makes the walk of one list: its subscribers, then their callbacks, as separate parameters. */
+type WalkFactory = (
+  isThenable: (value: object) => boolean,
+  list: SubscriberList,
+  subscribers: readonly Subscriber[],
+  ...each: (Subscriber | AnyCallback)[]
+) => Walk;
 
 const factories: (WalkFactory | undefined)[] = [];
 let evalRefused = false;
 
 /**
- * The code of a walk over `count` subscribers. A subscriber removed during the publish has
- * `fast` null and is skipped, as the loop skips it; one added during it is not in the walk (a
- * change of the list drops the walk for the next publish), as the loop stops before it.
+ * The code of a walk over `count` subscribers: each callback called from its own site, then,
+ * unless it was the last, a test that the list is still the one this walk was made for. Any
+ * change of the list (a subscriber removed or added, here or in a nested publish) drops its walk,
+ * so one load replaces a test per subscriber; after a change `rest` finishes the publish as the
+ * loop would.
  */
 function walkSource(count: number): string {
-  let body = "let c, r;\n";
+  let body = "let r;\n";
   for (let i = 0; i < count; i++) {
-    body += `c = s${i}.fast;
-if (c !== null) {
-  try {
-    r = c(data);
-    if (r !== undefined && isThenable(r)) host.settleLater(r, s${i}, eventType, data, envelope);
-  } catch (error) {
-    host.caught(error, s${i}, eventType, data, envelope);
-  }
+    body += `try {
+  r = c${i}(data);
+  if (r !== undefined && isThenable(r)) host.settleLater(r, s${i}, eventType, data, envelope);
+} catch (error) {
+  host.caught(error, s${i}, eventType, data, envelope);
 }
 `;
+    if (i < count - 1)
+      body += `if (list.walk !== unrolledWalk) return host.rest(subscribers, ${i + 1}, eventType, data, envelope);\n`;
   }
   return `return function unrolledWalk(host, data, eventType, envelope) {\n${body}};`;
 }
@@ -76,8 +94,16 @@ function factoryFor(count: number): WalkFactory | undefined {
   let factory = factories[count];
   if (factory === undefined && !evalRefused) {
     const names = Array.from({ length: count }, (_, i) => `s${i}`);
+    const callbacks = Array.from({ length: count }, (_, i) => `c${i}`);
     try {
-      factory = new Function("isThenable", ...names, walkSource(count)) as WalkFactory;
+      factory = new Function(
+        "isThenable",
+        "list",
+        "subscribers",
+        ...names,
+        ...callbacks,
+        walkSource(count),
+      ) as WalkFactory;
     } catch {
       evalRefused = true;
       return undefined;
@@ -99,5 +125,7 @@ export function unrolledWalk(list: SubscriberList, isThenable: (value: object) =
   }
   if (subscribers.length === 0) return null;
   const factory = factoryFor(subscribers.length);
-  return factory === undefined ? null : factory(isThenable, ...subscribers);
+  if (factory === undefined) return null;
+  const callbacks = subscribers.map((s) => s.callback);
+  return factory(isThenable, list, subscribers, ...subscribers, ...callbacks);
 }

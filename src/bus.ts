@@ -120,6 +120,18 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
         throw reportError;
       }
     },
+    rest: (subscribers, from, eventType, data, envelope) => {
+      try {
+        for (let i = from; i < subscribers.length; i++) {
+          const s = subscribers[i] as Subscriber;
+          if ((s.flags & ACTIVE) !== 0)
+            envelope = this.call(s, eventType, data, undefined, envelope, undefined);
+        }
+      } catch (reportError) {
+        this.leave();
+        throw reportError;
+      }
+    },
   };
 
   constructor(options: EventBusOptions = {}) {

@@ -116,6 +116,77 @@ describe("unrolled walks", () => {
     expect(got).toEqual([99]);
   });
 
+  it("finish a publish with the loop's rules when a callback changes the list", () => {
+    const bus = new EventBus();
+    const calls: string[] = [];
+    let trigger = false;
+    const third = (n: number) => calls.push(`third${n}`);
+    const late = (n: number) => calls.push(`late${n}`);
+    bus.subscribe("t", (_n: number) => {
+      if (!trigger) return;
+      trigger = false;
+      expect(inUnrolledWalk()).toBe(true);
+      bus.unsubscribe("t", third);
+      bus.subscribe("t", late);
+    });
+    bus.subscribe("t", (n: number) => calls.push(`second${n}`));
+    bus.subscribe("t", third);
+    warm(bus, "t");
+    calls.length = 0;
+    trigger = true;
+    bus.publish("t", 1);
+    bus.publish("t", 2);
+    expect(calls).toEqual(["second1", "second2", "late2"]);
+  });
+
+  it("notice a change even when nested publishes have given the list a new walk meanwhile", () => {
+    const bus = new EventBus();
+    const calls: string[] = [];
+    let trigger = false;
+    const third = (n: number) => calls.push(`third${n}`);
+    bus.subscribe("t", (_n: number) => {
+      if (!trigger) return;
+      trigger = false;
+      bus.unsubscribe("t", third);
+      // Enough publishes of the changed list, from inside this call, to earn it a new walk.
+      for (let i = 0; i < UNROLL_AFTER + 1; i++) bus.publish("t", -1);
+    });
+    bus.subscribe("t", (n: number) => n >= 0 && calls.push(`second${n}`));
+    bus.subscribe("t", third);
+    warm(bus, "t");
+    calls.length = 0;
+    trigger = true;
+    bus.publish("t", 1);
+    expect(calls).toEqual(["second1"]);
+  });
+
+  it("give the depth back when reporting throws in the rest of a changed publish", () => {
+    const bus = new EventBus({ maxPublishDepth: 4 });
+    const other = (_n: number) => undefined;
+    bus.subscribe("t", (n: number) => {
+      if (n >= 0) bus.subscribe("t", other)();
+    });
+    bus.subscribe("t", (n: number) => {
+      if (n >= 0) throw new Error("boom");
+    });
+    // More rounds than the depth limit: a depth not given back would stop publishes short.
+    for (let i = 0; i < 6; i++) {
+      warm(bus, "t");
+      const stderr = vi.spyOn(console, "error").mockImplementation(() => {
+        throw new Error("stderr is gone");
+      });
+      try {
+        expect(() => bus.publish("t", i)).toThrow("stderr is gone");
+      } finally {
+        stderr.mockRestore();
+      }
+    }
+    const got: number[] = [];
+    bus.subscribe("fine", (n: number) => got.push(n));
+    bus.publish("fine", 99);
+    expect(got).toEqual([99]);
+  });
+
   it("stop a publish cycle as the loop does, and the list keeps working", () => {
     const errors: unknown[] = [];
     const bus = new EventBus({ maxPublishDepth: 4, onError: (error) => errors.push(error) });

@@ -213,6 +213,9 @@ export class SubscriberList {
   private join(subscriber: Subscriber, name: string): Group | undefined {
     this.groups ??= new Map();
     this.lone = null;
+    // A walk calls the ungrouped only: a list with groups never takes one.
+    this.walk = null;
+    this.publishes = 0;
     const existing = this.groups.get(name);
     if (existing !== undefined) {
       existing.members.push(subscriber);

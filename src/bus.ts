@@ -229,7 +229,9 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       const list = this.fastTypes[eventType];
       if (list !== undefined) {
         // A list with an unrolled walk: the walk, and nothing else to test (64 types × 3
-        // listeners: 1.15x the rate of reaching it through `dispatchPlain`, in paired runs).
+        // listeners: 1.15x the rate of reaching it through `dispatchPlain`, in paired runs;
+        // testing the lone and group cases first cost 3 listeners 14 %). Only a list without
+        // groups has a walk: a group joining drops it.
         const walk = list.walk;
         if (walk !== null && this.depth < this.depthLimit) {
           this.walk(walk, eventType, data, undefined);

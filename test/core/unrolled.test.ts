@@ -187,6 +187,18 @@ describe("unrolled walks", () => {
     expect(got).toEqual([99]);
   });
 
+  it("give way to a group that joins a warm list", () => {
+    const bus = new EventBus();
+    const calls: string[] = [];
+    bus.subscribe("t", (n: number) => n >= 0 && calls.push(`a${n}`));
+    bus.subscribe("t", (n: number) => n >= 0 && calls.push(`b${n}`));
+    warm(bus, "t");
+    bus.subscribe("t", (n: number) => n >= 0 && calls.push(`g${n}`), { group: "workers" });
+    warm(bus, "t");
+    bus.publish("t", 1);
+    expect(calls).toEqual(["a1", "b1", "g1"]);
+  });
+
   it("stop a publish cycle as the loop does, and the list keeps working", () => {
     const errors: unknown[] = [];
     const bus = new EventBus({ maxPublishDepth: 4, onError: (error) => errors.push(error) });

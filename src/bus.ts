@@ -106,7 +106,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   private depthLimit: number;
   private cycleError: PublishDepthError | undefined;
   private closed = false;
-  /** The rare outcomes of a call in an unrolled walk, handled as the loop handles them. */
+  /** The rare outcomes of a call in an unrolled walk, and a list changed mid-walk, as the loop handles them. */
   private readonly walkHost: WalkHost = {
     settleLater: (result, s, eventType, data, envelope) =>
       this.watch(result, s, eventType, data, envelope, undefined, -1),
@@ -495,7 +495,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   /**
    * One publish through a list's unrolled walk, the depth guard checked by the caller. No
    * try/finally for the depth (part of the 1.15x above): a walk catches every throw of a call,
-   * and its one way out by a throw, `walkHost.caught`, gives the depth back first.
+   * and its ways out by a throw (`walkHost.caught`, `walkHost.rest`) give the depth back first.
    */
   private walk(walk: Walk, eventType: string, data: unknown, envelope: Envelope | undefined): void {
     this.depth++;

@@ -24,8 +24,8 @@ export interface WalkHost {
     envelope: Envelope | undefined,
   ): void;
   /**
-   * A callback threw. The only way a throw leaves a walk: when reporting the error throws too,
-   * this gives back the walk's publish depth before letting that error out.
+   * A callback threw. When reporting the error throws too (one of the two ways a throw leaves a
+   * walk, with `rest`), this gives back the walk's publish depth before letting that error out.
    */
   caught(
     error: unknown,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { UNROLL_AFTER } from "../../src/_unrolled.js";
-import { EventBus, PublishDepthError } from "../../src/index.js";
+import { createMemoryHub, EventBus, memoryTransport, PublishDepthError } from "../../src/index.js";
 
 /**
  * A list published UNROLL_AFTER times without a change takes an unrolled walk instead of the
@@ -197,6 +197,44 @@ describe("unrolled walks", () => {
     warm(bus, "t");
     bus.publish("t", 1);
     expect(calls).toEqual(["a1", "b1", "g1"]);
+  });
+
+  it("report a remote event's own envelope when a callback throws in a walk", async () => {
+    const hub = createMemoryHub();
+    const errors: { id: string | undefined; correlationid: string | undefined; walked: boolean }[] = [];
+    const receiver = new EventBus({
+      transport: memoryTransport({ hub, namespace: "walks" }),
+      onError: (_error, context) =>
+        errors.push({ id: context.event?.id, correlationid: context.event?.correlationid, walked }),
+    });
+    const sender = new EventBus({ transport: memoryTransport({ hub, namespace: "walks" }) });
+    let walked = false;
+    receiver.subscribe("t", (n: number) => {
+      walked = inUnrolledWalk();
+      if (n >= 0) throw new Error("boom");
+    });
+    receiver.subscribe("t", (_n: number) => undefined);
+    await Promise.all([receiver.ready(), sender.ready()]);
+    const arrived = (count: number) =>
+      new Promise<void>((resolve) => {
+        let seen = 0;
+        const off = receiver.subscribe("done", () => {
+          if (++seen === count) {
+            off();
+            resolve();
+          }
+        });
+      });
+    const warmed = arrived(1);
+    for (let i = 0; i < UNROLL_AFTER + 1; i++) sender.publish("t", -1);
+    sender.publish("done", 0);
+    await warmed;
+    const last = arrived(1);
+    sender.publish("t", 1, { id: "remote-1", correlationid: "c-9" });
+    sender.publish("done", 0);
+    await last;
+    expect(errors).toEqual([{ id: "remote-1", correlationid: "c-9", walked: true }]);
+    await Promise.all([receiver.close(), sender.close()]);
   });
 
   it("stop a publish cycle as the loop does, and the list keeps working", () => {

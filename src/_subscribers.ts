@@ -160,13 +160,18 @@ export class SubscriberList {
    * walk, which holds the members as they were.
    */
   findLone(): void {
-    this.walk = null;
-    this.publishes = 0;
+    this.forgetWalk();
     const { head } = this;
     this.lone =
       head !== undefined && head === this.tail && this.groups === null && (head.flags & PLAIN) !== 0
         ? head
         : null;
+  }
+
+  /** Drops the walk, made for the members as they were, and starts counting towards the next. */
+  private forgetWalk(): void {
+    this.walk = null;
+    this.publishes = 0;
   }
 
   /** The earliest active registration of this callback, grouped or not. */
@@ -214,8 +219,7 @@ export class SubscriberList {
     this.groups ??= new Map();
     this.lone = null;
     // A walk calls the ungrouped only: a list with groups never takes one.
-    this.walk = null;
-    this.publishes = 0;
+    this.forgetWalk();
     const existing = this.groups.get(name);
     if (existing !== undefined) {
       existing.members.push(subscriber);

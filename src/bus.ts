@@ -111,14 +111,9 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     settleLater: (result, s, eventType, data, envelope) =>
       this.watch(result, s, eventType, data, envelope, undefined, -1),
     caught: (error, s, eventType, data, envelope) => {
-      if (this.cycleError !== undefined && error === this.cycleError) return;
-      try {
-        this.fail(error, s, eventType, data, envelope);
-      } catch (reportError) {
-        // Reporting itself threw (a closed stderr): the walk ends here, its depth given back.
-        this.leave();
-        throw reportError;
-      }
+      // Reporting may itself throw (a closed stderr): the walk then ends, its depth given back.
+      if (this.cycleError === undefined || error !== this.cycleError)
+        this.failOrUnwind(error, s, eventType, data, envelope);
     },
     rest: (subscribers, from, eventType, data, envelope) => {
       try {
@@ -517,15 +512,21 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
         this.watch(result, s, eventType, data, undefined, undefined, -1);
     } catch (error) {
       if (this.cycleError === undefined || error !== this.cycleError)
-        this.failOrUnwind(error, s, eventType, data);
+        this.failOrUnwind(error, s, eventType, data, undefined);
     }
     this.leave();
   }
 
   /** `fail` for a caller without a finally: should the reporting itself throw, leaves first. */
-  private failOrUnwind(error: unknown, s: Subscriber, eventType: string, data: unknown): void {
+  private failOrUnwind(
+    error: unknown,
+    s: Subscriber,
+    eventType: string,
+    data: unknown,
+    envelope: Envelope | undefined,
+  ): void {
     try {
-      this.fail(error, s, eventType, data, undefined);
+      this.fail(error, s, eventType, data, envelope);
     } catch (reportError) {
       this.leave();
       throw reportError;

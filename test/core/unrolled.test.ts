@@ -13,6 +13,18 @@ function inUnrolledWalk(): boolean {
   return new Error().stack?.includes("unrolledWalk") ?? false;
 }
 
+/** Runs `run` while console.error throws, as it might with a closed stderr. */
+function whileStderrThrows(run: () => void): void {
+  const stderr = vi.spyOn(console, "error").mockImplementation(() => {
+    throw new Error("stderr is gone");
+  });
+  try {
+    run();
+  } finally {
+    stderr.mockRestore();
+  }
+}
+
 function warm(bus: EventBus, type: string): void {
   for (let i = 0; i < UNROLL_AFTER + 1; i++) bus.publish(type, -1);
 }
@@ -102,15 +114,10 @@ describe("unrolled walks", () => {
     warm(bus, "t");
     got.length = 0;
     // No onError: the error goes to console.error, made to throw as a closed stderr might.
-    const stderr = vi.spyOn(console, "error").mockImplementation(() => {
-      throw new Error("stderr is gone");
-    });
-    try {
+    whileStderrThrows(() => {
       // More throws than the depth limit: a depth not given back would stop publishes short.
       for (let i = 0; i < 10; i++) expect(() => bus.publish("t", i)).toThrow("stderr is gone");
-    } finally {
-      stderr.mockRestore();
-    }
+    });
     bus.subscribe("fine", (n: number) => got.push(n));
     bus.publish("fine", 99);
     expect(got).toEqual([99]);
@@ -172,14 +179,7 @@ describe("unrolled walks", () => {
     // More rounds than the depth limit: a depth not given back would stop publishes short.
     for (let i = 0; i < 6; i++) {
       warm(bus, "t");
-      const stderr = vi.spyOn(console, "error").mockImplementation(() => {
-        throw new Error("stderr is gone");
-      });
-      try {
-        expect(() => bus.publish("t", i)).toThrow("stderr is gone");
-      } finally {
-        stderr.mockRestore();
-      }
+      whileStderrThrows(() => expect(() => bus.publish("t", i)).toThrow("stderr is gone"));
     }
     const got: number[] = [];
     bus.subscribe("fine", (n: number) => got.push(n));

@@ -240,18 +240,22 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
           return;
         }
         if (list.groups === null) {
-          // A new lone subscriber has its arity read here, so that a transient one takes the
-          // one-call path too.
+          // A lone subscriber not yet in `lone`: a new one has its arity read here, so that a
+          // transient one takes the one-call path too; a settled one goes into `lone` for the
+          // next publish (not at its first, see settleArity).
           const only = list.head;
-          if (
-            only !== undefined &&
-            only === list.tail &&
-            (only.flags & ARITY_UNKNOWN) !== 0 &&
-            (settleArity(only) & PLAIN) !== 0 &&
-            this.depth < this.depthLimit
-          ) {
-            this.callOnly(only, eventType, data);
-            return;
+          if (only !== undefined && only === list.tail && this.depth < this.depthLimit) {
+            const flags = only.flags;
+            if ((flags & ARITY_UNKNOWN) !== 0) {
+              if ((settleArity(only) & PLAIN) !== 0) {
+                this.callOnly(only, eventType, data);
+                return;
+              }
+            } else if ((flags & PLAIN) !== 0) {
+              list.findLone();
+              this.callOnly(only, eventType, data);
+              return;
+            }
           }
           // No observer on this path, so the plain loop at once.
           this.dispatchPlain(list, eventType, data, options, undefined);

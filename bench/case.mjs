@@ -12,21 +12,9 @@ import { churnAtScale, memoryPerSubscription, publishOverTypes } from "./_heavy.
 import { state } from "./_listeners.mjs";
 import { measureAsync, measureSync, measureSyncDrained } from "./_measure.mjs";
 import { scenarios } from "./_scenarios.mjs";
+import { verify } from "./_verify.mjs";
 
 const DEFAULT_TIMING = { warmupMs: 200, samples: 5, sampleMs: 100 };
-const VERIFY_OPS = 64;
-
-async function verify(op, callsPerOp, isAsync) {
-  const before = state.calls;
-  for (let i = 0; i < VERIFY_OPS; i++) {
-    if (isAsync) await op();
-    else op();
-  }
-  const calls = state.calls - before;
-  const expected = Math.round(callsPerOp * VERIFY_OPS);
-  if (calls !== expected)
-    throw new Error(`expected ${expected} listener calls over ${VERIFY_OPS} ops, got ${calls}`);
-}
 
 async function runScenario(adapter, libId, scenarioId, timing) {
   const scenario = scenarios[scenarioId];

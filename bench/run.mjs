@@ -9,13 +9,14 @@
  *   options: --out <dir>  --only <regexp on "lib case">  --rounds <n>
  */
 
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { renderChart } from "./_chart.mjs";
+import { measuredCommit } from "./_commit.mjs";
 import { MODES, planCases } from "./_plan.mjs";
 import { buildReport, renderMarkdown } from "./_report.mjs";
 
@@ -106,17 +107,6 @@ async function runAll(cases) {
   await Promise.all(Array.from({ length: concurrency }, worker));
   if (process.stderr.isTTY) process.stderr.write("\n");
   return [...results.values()];
-}
-
-/** The commit measured, with "+changes" when src/ differs from it; BENCH_COMMIT outside a checkout. */
-function measuredCommit() {
-  try {
-    const git = (...args) =>
-      execFileSync("git", args, { cwd: here, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--", "../src") ? "+changes" : ""}`;
-  } catch {
-    return process.env.BENCH_COMMIT ?? "unknown";
-  }
 }
 
 const cases = planCases(mode).filter(

@@ -1,0 +1,49 @@
+// CI runs the instruction counts in smoke mode: one scenario, the plain loop and agent-bus, a few
+// thousand operations (cold code, so the figures mean nothing), to prove that callgrind runs the
+// cases and the report gets numbers. The figures come from `npm run bench:instructions`.
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, "..");
+const script = join(root, "bench", "instructions.mjs");
+
+function hasValgrind(): boolean {
+  try {
+    execFileSync("valgrind", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const required = process.env.CI === "true";
+const available = hasValgrind();
+if (!available && !required) console.warn("bench-instructions smoke skipped: valgrind is not installed");
+
+describe.skipIf(!available && !required)("the instruction-count benchmark", () => {
+  it("counts instructions per operation for each case in smoke mode", async () => {
+    const out = mkdtempSync(join(tmpdir(), "agent-bus-instructions-"));
+    await run(process.execPath, [script, "--smoke", "--out", out], { cwd: root });
+    const report = JSON.parse(readFileSync(join(out, "instructions.json"), "utf8"));
+    expect(report.results.map((r: { lib: string }) => r.lib)).toEqual(["plain-loop", "agent-bus"]);
+    for (const result of report.results) {
+      expect(result.error).toBeUndefined();
+      expect(result.large).toBeGreaterThan(result.small);
+      expect(result.perOp).toBeGreaterThan(0);
+    }
+    const markdown = readFileSync(join(out, "instructions.md"), "utf8");
+    expect(markdown).toMatch(/\| publish, 1 listener \| \d+ \| \d+ \|/);
+  }, 180_000);
+
+  it("refuses operation counts that leave nothing to measure, naming the option", async () => {
+    const failure = await run(process.execPath, [script, "--ops", "5000,1000"], { cwd: root }).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure).toMatchObject({ code: 2, stderr: expect.stringContaining("--ops must be two integers") });
+  });
+});

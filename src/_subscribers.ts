@@ -23,7 +23,7 @@ export const ARITY_UNKNOWN = 16;
 
 /**
  * Settles PLAIN and WANTS_ENVELOPE from the callback's declared parameters; returns the flags.
- * Leaves the list's `lone` alone: publish sets it on the next call of a settled lone subscriber,
+ * Leaves the list's `lone` alone: the publish loop sets it at a lone subscriber's second publish,
  * so that a transient one never stores itself there (a store of a new object into an old one
  * takes V8's slow write barrier: about a tenth of a subscribe+publish+unsubscribe, in
  * instructions counted by callgrind). No walk can hold an unsettled subscriber, so none is dropped.

@@ -240,22 +240,19 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
           return;
         }
         if (list.groups === null) {
-          // A lone subscriber not yet in `lone`: a new one has its arity read here, so that a
-          // transient one takes the one-call path too; a settled one goes into `lone` for the
-          // next publish (not at its first, see settleArity).
+          // A new lone subscriber has its arity read here, so that a transient one takes the
+          // one-call path too (its arity is settled, but `lone` waits for the loop below: see
+          // settleArity).
           const only = list.head;
-          if (only !== undefined && only === list.tail && this.depth < this.depthLimit) {
-            const flags = only.flags;
-            if ((flags & ARITY_UNKNOWN) !== 0) {
-              if ((settleArity(only) & PLAIN) !== 0) {
-                this.callOnly(only, eventType, data);
-                return;
-              }
-            } else if ((flags & PLAIN) !== 0) {
-              list.findLone();
-              this.callOnly(only, eventType, data);
-              return;
-            }
+          if (
+            only !== undefined &&
+            only === list.tail &&
+            (only.flags & ARITY_UNKNOWN) !== 0 &&
+            (settleArity(only) & PLAIN) !== 0 &&
+            this.depth < this.depthLimit
+          ) {
+            this.callOnly(only, eventType, data);
+            return;
           }
           // No observer on this path, so the plain loop at once.
           this.dispatchPlain(list, eventType, data, options, undefined);
@@ -474,7 +471,11 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
           if (s.seq > newest) break;
           envelope = this.call(s, eventType, data, options, envelope, undefined);
           // Only the outermost walk may mark it: an outer walk might still count it as new.
-          if (this.depth === 1 && (s.flags & (ACTIVE | PLAIN)) === (ACTIVE | PLAIN)) s.fast = s.callback;
+          if (this.depth === 1 && (s.flags & (ACTIVE | PLAIN)) === (ACTIVE | PLAIN)) {
+            s.fast = s.callback;
+            // A lone subscriber's second publish: from now on `publish` calls it directly.
+            if (list.head === list.tail) list.findLone();
+          }
           continue;
         }
         try {

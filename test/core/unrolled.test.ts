@@ -305,3 +305,34 @@ describe("unrolled walks", () => {
     expect(walked.every((w) => !w)).toBe(true);
   });
 });
+
+describe("a lone subscriber's one-call path", () => {
+  /** Which of the bus's delivery paths the current call came through. */
+  function path(): string {
+    const stack = new Error().stack ?? "";
+    for (const name of ["unrolledWalk", "callOnly", "dispatchPlain"]) if (stack.includes(name)) return name;
+    return "unknown";
+  }
+
+  it("calls a new subscriber directly at once, through the loop once, then directly for good", () => {
+    const bus = new EventBus();
+    const paths: string[] = [];
+    bus.subscribe("task.reply", (_data: unknown) => paths.push(path()));
+    for (let i = 0; i < UNROLL_AFTER + 2; i++) bus.publish("task.reply", i);
+    // The first call settles the arity without keeping the subscriber in the list's lone slot
+    // (a transient subscriber never needs it); the loop keeps it there at the second.
+    expect(paths.slice(0, 3)).toEqual(["callOnly", "dispatchPlain", "callOnly"]);
+    expect(new Set(paths.slice(2))).toEqual(new Set(["callOnly"]));
+  });
+
+  it("takes the loop, not the one-call path, for a lone subscriber that wants the envelope", () => {
+    const bus = new EventBus();
+    const paths: string[] = [];
+    bus.subscribe("task.reply", (_data: unknown, envelope: { id: string }) => {
+      expect(envelope.id).toEqual(expect.any(String));
+      paths.push(path());
+    });
+    for (let i = 0; i < 3; i++) bus.publish("task.reply", i);
+    expect(paths).toEqual(["dispatchPlain", "dispatchPlain", "dispatchPlain"]);
+  });
+});

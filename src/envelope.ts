@@ -48,25 +48,58 @@ export interface IdSource {
   readonly prefix: string;
 }
 
+/** Base-36 digit pairs "00" … "zz": the low two digits of an id's counter, by value. */
+const DIGIT_PAIRS = Array.from({ length: 36 * 36 }, (_, n) => n.toString(36).padStart(2, "0"));
+
 /**
  * Makes event ids: a random prefix per bus and a counter, unique without paying for a UUID
- * on every publish.
+ * on every publish. The counter is written in base 36, at least two digits; the two low ones come
+ * from a table, so that only one id in 1,296 pays for `toString(36)`, a call into V8's runtime
+ * that cost about a fifth of a publish to envelope-taking subscribers (callgrind).
  */
 export function createIdSource(): IdSource {
   const prefix = `${randomPrefix()}-`;
-  let counter = 0;
-  return Object.assign(() => `${prefix}${(++counter).toString(36)}`, { prefix });
+  let high = 0;
+  let low = 0;
+  let head = prefix;
+  const next = () => {
+    if (low === DIGIT_PAIRS.length) {
+      low = 0;
+      head = `${prefix}${(++high).toString(36)}`;
+    }
+    return head + DIGIT_PAIRS[low++];
+  };
+  return Object.assign(next, { prefix });
 }
 
 /** Publishes that may share one time reading before the clock is read again. */
 const TIME_REUSE = 64;
+/** "000" … "999": the milliseconds of a time, by value. */
+const MILLIS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, "0"));
 let cachedTime = "";
 let reuseLeft = 0;
 let expiryQueued = false;
+/** The time up to its seconds (`2026-01-02T03:04:05.`) and the second it names, in ms. */
+let secondText = "";
+let secondStart = Number.NaN;
 
 function expireTime(): void {
   reuseLeft = 0;
   expiryQueued = false;
+}
+
+/** RFC 3339 text of a clock reading; within one second only its milliseconds are rewritten. */
+function formatTime(now: number): string {
+  const millis = now - secondStart;
+  // A mocked clock may go back or read fractions: those take the full path.
+  if (millis >= 0 && millis < 1000 && (millis | 0) === millis) return `${secondText}${MILLIS[millis]}Z`;
+  const text = new Date(now).toISOString();
+  // Times before 1970 or past 9999 are formatted in full every time.
+  if (now >= 0 && text.length === 24) {
+    secondText = text.slice(0, 20);
+    secondStart = now - (now % 1000);
+  }
+  return text;
 }
 
 /**
@@ -76,7 +109,7 @@ function expireTime(): void {
  */
 export function currentTime(): string {
   if (reuseLeft === 0) {
-    cachedTime = new Date().toISOString();
+    cachedTime = formatTime(Date.now());
     reuseLeft = TIME_REUSE;
     if (!expiryQueued) {
       expiryQueued = true;

@@ -60,24 +60,50 @@ describe("the event envelope", () => {
 
   it("is not built for one-parameter callbacks, which never see it", () => {
     const b = new EventBus();
-    let builds = 0;
-    const realToISOString = Date.prototype.toISOString;
-    Date.prototype.toISOString = function (this: Date) {
-      builds++;
-      return realToISOString.call(this);
-    };
+    const clock = countClockReads();
     try {
       b.subscribe("x", (data: unknown) => data);
       b.publish("x", 1);
-      expect(builds).toBe(0);
+      expect(clock.reads).toBe(0);
       b.subscribe("x", (_data: unknown, event: Envelope) => event);
       b.publish("x", 2);
-      expect(builds).toBe(1);
+      expect(clock.reads).toBe(1);
     } finally {
-      Date.prototype.toISOString = realToISOString;
+      clock.restore();
     }
   });
+
+  it("ids stay unique and keep the bus's prefix past every digit carry of the counter", () => {
+    const b = new EventBus();
+    const ids: string[] = [];
+    b.subscribe("x", (_d: unknown, e: Envelope) => ids.push(e.id));
+    // 36² ids come from a table of digit pairs; 3,000 cross its end twice.
+    for (let i = 0; i < 3000; i++) b.publish("x");
+    expect(new Set(ids).size).toBe(3000);
+    const prefix = (ids[0] as string).slice(0, -2);
+    expect(ids.every((id) => id.startsWith(prefix))).toBe(true);
+    // Consecutive counter values in base 36, at least two digits.
+    const counters = ids.map((id) => id.slice(prefix.length));
+    expect(
+      counters.every(
+        (c, i) => i === 0 || Number.parseInt(c, 36) === Number.parseInt(counters[i - 1] as string, 36) + 1,
+      ),
+    ).toBe(true);
+    const carry = counters.indexOf("zz");
+    expect(counters.slice(carry, carry + 3)).toEqual(["zz", "100", "101"]);
+  });
 });
+
+/** Counts Date.now() calls until restored: the bus's clock reads. */
+function countClockReads(): { reads: number; restore: () => void } {
+  const realNow = Date.now;
+  const counter = { reads: 0, restore: () => (Date.now = realNow) };
+  Date.now = () => {
+    counter.reads++;
+    return realNow();
+  };
+  return counter;
+}
 
 describe("envelope time", () => {
   it("is read afresh in a later task", async () => {
@@ -92,19 +118,47 @@ describe("envelope time", () => {
 
   it("is shared by at most 64 envelopes built in one synchronous run", () => {
     const b = new EventBus();
-    const realToISOString = Date.prototype.toISOString;
-    let reads = 0;
-    Date.prototype.toISOString = function (this: Date) {
-      reads++;
-      return realToISOString.call(this);
-    };
+    const clock = countClockReads();
     try {
       b.subscribe("x", (_d: unknown, e: Envelope) => e);
       for (let i = 0; i < 640; i++) b.publish("x");
     } finally {
-      Date.prototype.toISOString = realToISOString;
+      clock.restore();
     }
-    expect(reads).toBeGreaterThanOrEqual(10);
-    expect(reads).toBeLessThanOrEqual(11);
+    expect(clock.reads).toBeGreaterThanOrEqual(10);
+    expect(clock.reads).toBeLessThanOrEqual(11);
+  });
+
+  it("reads as toISOString would, whatever the clock does between reads", async () => {
+    const b = new EventBus();
+    const times: string[] = [];
+    b.subscribe("x", (_d: unknown, e: Envelope) => times.push(e.time));
+    const start = Date.UTC(2026, 0, 1, 23, 59, 59, 998);
+    const readings = [
+      start,
+      start + 1, // the last millisecond of a second
+      start + 2, // the next second, and day, and year
+      start + 3,
+      start + 3.5, // a mocked clock with fractions
+      start + 1003, // a second later, same millisecond
+      start - 5000, // the clock went back
+      -500, // before 1970
+      100,
+      Date.UTC(10000, 0, 1), // a six-digit year
+      Date.UTC(10000, 0, 1) + 7,
+      start + 4,
+    ];
+    const realNow = Date.now;
+    try {
+      for (const reading of readings) {
+        Date.now = () => reading;
+        // A new task: the bus reads the clock afresh.
+        await Promise.resolve();
+        b.publish("x");
+      }
+    } finally {
+      Date.now = realNow;
+    }
+    expect(times).toEqual(readings.map((reading) => new Date(reading).toISOString()));
   });
 });

@@ -133,7 +133,9 @@ export class SubscriberList {
     else this.tail.next = subscriber;
     this.tail = subscriber;
     this.ungrouped++;
-    this.findLone();
+    // A new subscriber is not plain before its first publish: the list has no lone one now.
+    this.lone = null;
+    this.forgetWalk();
     if (this.byCallback !== null) {
       const same = this.byCallback.get(subscriber.callback);
       if (same === undefined) this.byCallback.set(subscriber.callback, [subscriber]);

@@ -240,27 +240,39 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
           return;
         }
         if (list.groups === null) {
-          // A new lone subscriber has its arity read here, so that a transient one takes the
-          // one-call path too (its arity is settled, but `lone` waits for the loop below: see
-          // settleArity).
-          const only = list.head;
-          if (
-            only !== undefined &&
-            only === list.tail &&
-            (only.flags & ARITY_UNKNOWN) !== 0 &&
-            (settleArity(only) & PLAIN) !== 0 &&
-            this.depth < this.depthLimit
-          ) {
-            this.callOnly(only, eventType, data);
-            return;
-          }
-          // No observer on this path, so the plain loop at once.
-          this.dispatchPlain(list, eventType, data, options, undefined);
+          this.publishPlain(list, eventType, data, options);
           return;
         }
       }
     }
     this.publishRouted(eventType, data, options, undefined);
+  }
+
+  /**
+   * `publish` to a list without groups that has neither a walk nor a lone subscriber: out of
+   * `publish` itself, so that the hot paths above stay small enough for V8 to inline.
+   */
+  private publishPlain(
+    list: SubscriberList,
+    eventType: string,
+    data: unknown,
+    options: PublishOptions | undefined,
+  ): void {
+    // A new lone subscriber has its arity read here, so that a transient one takes the one-call
+    // path too (its arity is settled, but `lone` waits for the loop: see settleArity).
+    const only = list.head;
+    if (
+      only !== undefined &&
+      only === list.tail &&
+      (only.flags & ARITY_UNKNOWN) !== 0 &&
+      (settleArity(only) & PLAIN) !== 0 &&
+      this.depth < this.depthLimit
+    ) {
+      this.callOnly(only, eventType, data);
+      return;
+    }
+    // No observer on this path, so the plain loop at once.
+    this.dispatchPlain(list, eventType, data, options, undefined);
   }
 
   /**

@@ -72,14 +72,15 @@ export class SubscriptionRegistry {
    * that publishes stop matching it.
    */
   drop(list: SubscriberList): void {
+    const { pattern } = list;
     // An exact list with subscribers is always the one its type maps to: only idle ones are swept.
     if (!list.wildcard) {
       if (list.idle) return;
       list.idle = true;
       if (++this.idle > IDLE_LIMIT && this.idle * 2 > this.exact.size) this.sweep();
-    } else if (this.wildcards.get(list.pattern) === list) {
-      this.wildcards.delete(list.pattern);
-      this.trie.delete(list.pattern);
+    } else if (this.wildcards.get(pattern) === list) {
+      this.wildcards.delete(pattern);
+      this.trie.delete(pattern);
       this.forgetRoutes();
     }
   }

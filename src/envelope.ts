@@ -48,8 +48,13 @@ export interface IdSource {
   readonly prefix: string;
 }
 
-/** Base-36 digit pairs "00" … "zz": the low two digits of an id's counter, by value. */
-const DIGIT_PAIRS = Array.from({ length: 36 * 36 }, (_, n) => n.toString(36).padStart(2, "0"));
+/** The numbers below `radix ** width` written in `radix`, zero-padded to `width`, by value. */
+function paddedNumbers(radix: number, width: number): readonly string[] {
+  return Array.from({ length: radix ** width }, (_, n) => n.toString(radix).padStart(width, "0"));
+}
+
+/** Base-36 digit pairs "00" … "zz": the low two digits of an id's counter. */
+const DIGIT_PAIRS = paddedNumbers(36, 2);
 
 /**
  * Makes event ids: a random prefix per bus and a counter, unique without paying for a UUID
@@ -74,8 +79,8 @@ export function createIdSource(): IdSource {
 
 /** Publishes that may share one time reading before the clock is read again. */
 const TIME_REUSE = 64;
-/** "000" … "999": the milliseconds of a time, by value. */
-const MILLIS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, "0"));
+/** "000" … "999": the milliseconds of a time. */
+const MILLIS = paddedNumbers(10, 3);
 let cachedTime = "";
 let reuseLeft = 0;
 let expiryQueued = false;

@@ -45,7 +45,8 @@ export class SubscriptionRegistry {
   obtain(pattern: string): SubscriberList {
     const existing = this.find(pattern);
     if (existing !== undefined) {
-      if (existing.idle) {
+      // `=== true`: cheaper in V8 than a bare test of a boolean field (see EventBus.subscribe).
+      if (existing.idle === true) {
         existing.idle = false;
         this.idle--;
       }

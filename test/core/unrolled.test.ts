@@ -325,6 +325,25 @@ describe("a lone subscriber's one-call path", () => {
     expect(new Set(paths.slice(2))).toEqual(new Set(["callOnly"]));
   });
 
+  it("gives the one-call path to the subscriber left alone when the other of two goes, either one", () => {
+    for (const removed of ["first", "second"] as const) {
+      const bus = new EventBus();
+      const paths: string[] = [];
+      const offFirst = bus.subscribe("t", (_n: number) => paths.push(`first:${path()}`));
+      const offSecond = bus.subscribe("t", (_n: number) => paths.push(`second:${path()}`));
+      bus.publish("t", 0);
+      (removed === "first" ? offFirst : offSecond)();
+      const left = removed === "first" ? "second" : "first";
+      paths.length = 0;
+      for (let i = 0; i < 3; i++) bus.publish("t", i);
+      expect(paths, `after removing the ${removed}`).toEqual([
+        `${left}:callOnly`,
+        `${left}:callOnly`,
+        `${left}:callOnly`,
+      ]);
+    }
+  });
+
   it("takes the loop, not the one-call path, for a lone subscriber that wants the envelope", () => {
     const bus = new EventBus();
     const paths: string[] = [];

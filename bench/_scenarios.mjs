@@ -109,6 +109,24 @@ export const scenarios = {
       };
     },
   },
+  "join-pub2-leave": {
+    title: "a 4th listener joins, 2 publishes, it leaves (type has 3 listeners)",
+    applies: syncLibs,
+    setup(adapter) {
+      const em = adapter.create();
+      for (let k = 0; k < 3; k++) adapter.sub(em, TYPE, listeners[k]);
+      const fn = listeners[3];
+      return {
+        op: () => {
+          const handle = adapter.sub(em, TYPE, fn);
+          adapter.emit(em, TYPE, payload);
+          adapter.emit(em, TYPE, payload);
+          adapter.unsub(em, TYPE, fn, handle);
+        },
+        callsPerOp: 8,
+      };
+    },
+  },
   "patterns-1k": { title: "64 types + 1,000 pattern subscriptions", ...withPatterns(1_000) },
   "patterns-10k": { title: "64 types + 10,000 pattern subscriptions", ...withPatterns(10_000) },
   "patterns-10k-miss": {

@@ -10,7 +10,7 @@
  * and their callbacks into a closure of it. Where eval is refused (a Content-Security-Policy
  * without `unsafe-eval`, `--disallow-code-generation-from-strings`), every list keeps the loop.
  */
-import type { AnyCallback, Subscriber, SubscriberList } from "./_subscribers.js";
+import type { Subscriber, SubscriberList } from "./_subscribers.js";
 import type { Envelope } from "./envelope.js";
 
 /** What an unrolled walk hands back to the bus: the rare outcomes of a call, and a changed list. */
@@ -51,17 +51,26 @@ export interface WalkHost {
 /** One publish to a list, with the rules of the loop it replaces; the caller keeps the depth. */
 export type Walk = (host: WalkHost, data: unknown, eventType: string, envelope: Envelope | undefined) => void;
 
-/** Publishes a list takes unchanged before it gets its walk: a transient list never pays for one. */
-export const UNROLL_AFTER = 16;
+/**
+ * Publishes a list takes unchanged before it gets its walk: a transient list (published once)
+ * never pays for one. Kept low so that walks exist before V8 optimizes the code that publishes:
+ * code optimized while the loop was the path taken calls the walk out of line for good (64 types,
+ * counted: 521 instructions a publish at 16, 454 at 2). The price is a build (~500 instructions)
+ * each time a list published twice in a row changes.
+ */
+export const UNROLL_AFTER = 2;
 /** Beyond this many subscribers a call's own cost hides the loop's, and the code would only grow. */
 const MAX_UNROLLED = 16;
 
-/** Makes the walk of one list: its subscribers, then their callbacks, as separate parameters. */
+/**
+ * Makes the walk of one list from its subscribers, read into the walk's own constants: three
+ * arguments, so that building a walk costs no spread call (a list that changes every few
+ * publishes rebuilds its walk often).
+ */
 type WalkFactory = (
   isThenable: (value: object) => boolean,
   list: SubscriberList,
   subscribers: readonly Subscriber[],
-  ...each: (Subscriber | AnyCallback)[]
 ) => Walk;
 
 const factories: (WalkFactory | undefined)[] = [];
@@ -87,23 +96,17 @@ function walkSource(count: number): string {
     if (i < count - 1)
       body += `if (list.walk !== unrolledWalk) return host.rest(subscribers, ${i + 1}, eventType, data, envelope);\n`;
   }
-  return `return function unrolledWalk(host, data, eventType, envelope) {\n${body}};`;
+  // `var`, not `const`: the walk would test a `const` of its factory for the TDZ at every call.
+  let members = "";
+  for (let i = 0; i < count; i++) members += `var s${i} = subscribers[${i}], c${i} = s${i}.callback;\n`;
+  return `${members}return function unrolledWalk(host, data, eventType, envelope) {\n${body}};`;
 }
 
 function factoryFor(count: number): WalkFactory | undefined {
   let factory = factories[count];
   if (factory === undefined && !evalRefused) {
-    const names = Array.from({ length: count }, (_, i) => `s${i}`);
-    const callbacks = Array.from({ length: count }, (_, i) => `c${i}`);
     try {
-      factory = new Function(
-        "isThenable",
-        "list",
-        "subscribers",
-        ...names,
-        ...callbacks,
-        walkSource(count),
-      ) as WalkFactory;
+      factory = new Function("isThenable", "list", "subscribers", walkSource(count)) as WalkFactory;
     } catch {
       evalRefused = true;
       return undefined;
@@ -118,14 +121,17 @@ function factoryFor(count: number): WalkFactory | undefined {
  * null when one is not, or when there are too many or none.
  */
 export function unrolledWalk(list: SubscriberList, isThenable: (value: object) => boolean): Walk | null {
-  const subscribers: Subscriber[] = [];
+  let count = 0;
   for (let s = list.head; s !== undefined; s = s.next) {
-    if (s.fast === null || subscribers.length === MAX_UNROLLED) return null;
-    subscribers.push(s);
+    if (s.fast === null || count === MAX_UNROLLED) return null;
+    count++;
   }
-  if (subscribers.length === 0) return null;
-  const factory = factoryFor(subscribers.length);
+  if (count === 0) return null;
+  const factory = factoryFor(count);
   if (factory === undefined) return null;
-  const callbacks = subscribers.map((s) => s.callback);
-  return factory(isThenable, list, subscribers, ...subscribers, ...callbacks);
+  // Sized at once: growing an array by push is a good part of building a walk.
+  const subscribers = new Array<Subscriber>(count);
+  let i = 0;
+  for (let s = list.head; s !== undefined; s = s.next) subscribers[i++] = s;
+  return factory(isThenable, list, subscribers);
 }

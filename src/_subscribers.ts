@@ -98,7 +98,7 @@ export class SubscriberList {
   lone: Subscriber | null = null;
   /** The unrolled walk of the list as it is now, once it has earned one (see _unrolled.ts). */
   walk: Walk | null = null;
-  /** Publishes through the loop since the last change, up to UNROLL_AFTER. */
+  /** Publishes through the loop since the last change, up to UNROLL_AFTER + 1 (see _unrolled.ts). */
   publishes = 0;
   /** Groups by name; null while there are none, so the hot path tests one field. */
   groups: Map<string, Group> | null = null;

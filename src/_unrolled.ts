@@ -52,11 +52,12 @@ export interface WalkHost {
 export type Walk = (host: WalkHost, data: unknown, eventType: string, envelope: Envelope | undefined) => void;
 
 /**
- * Publishes a list takes unchanged before it gets its walk: a transient list (published once)
- * never pays for one. Kept low so that walks exist before V8 optimizes the code that publishes:
- * code optimized while the loop was the path taken calls the walk out of line for good (64 types,
- * counted: 521 instructions a publish at 16, 454 at 2). The price is a build (~500 instructions)
- * each time a list published twice in a row changes.
+ * Publishes a list takes through the loop, unchanged, before the next one builds its walk and
+ * takes it: a list published once or twice between changes never pays for one. Kept low so that
+ * walks exist before V8 optimizes the code that publishes: code optimized while the loop was the
+ * path taken calls the walk out of line for good (64 types, counted: 521 instructions a publish
+ * at 16, 451 at 2). The price is a build (~500 instructions) each time a list that was published
+ * three times or more in a row changes.
  */
 export const UNROLL_AFTER = 2;
 /** Beyond this many subscribers a call's own cost hides the loop's, and the code would only grow. */

@@ -469,7 +469,16 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       this.walk(walk, eventType, data, envelope);
       return;
     }
-    if (++list.publishes === UNROLL_AFTER) list.walk = unrolledWalk(list, isThenable);
+    // The walk is built at the publish that takes it, so that none is built for a list that
+    // changes before it could be used.
+    if (++list.publishes === UNROLL_AFTER + 1) {
+      const built = unrolledWalk(list, isThenable);
+      if (built !== null) {
+        list.walk = built;
+        this.walk(built, eventType, data, envelope);
+        return;
+      }
+    }
     const newest = this.seq;
     this.depth++;
     try {

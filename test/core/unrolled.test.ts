@@ -53,6 +53,25 @@ describe("unrolled walks", () => {
     expect(seen).toEqual(["a0", "b0", "c0", "a1", "b1", "c1"]);
   });
 
+  it("start at the publish after UNROLL_AFTER unchanged ones, and start over after a change", () => {
+    const bus = new EventBus();
+    const walked: boolean[] = [];
+    bus.subscribe("t", (_n: number) => walked.push(inUnrolledWalk()));
+    bus.subscribe("t", (_n: number) => undefined);
+    const publishes = () => {
+      walked.length = 0;
+      for (let i = 0; i < UNROLL_AFTER + 2; i++) bus.publish("t", i);
+      return [...walked];
+    };
+    const expected = [...Array<boolean>(UNROLL_AFTER).fill(false), true, true];
+    expect(publishes()).toEqual(expected);
+    // A new member drops the walk: the loop again, for as many publishes.
+    const off = bus.subscribe("t", (_n: number) => undefined);
+    expect(publishes()).toEqual(expected);
+    off();
+    expect(publishes()).toEqual(expected);
+  });
+
   it("isolate a throwing callback and report it with its context", () => {
     const errors: unknown[] = [];
     const bus = new EventBus({ onError: (error, context) => errors.push([error, context.eventType]) });

@@ -64,6 +64,13 @@ function withPatterns(count, { matching = true } = {}) {
   };
 }
 
+/** An emitter whose TYPE keeps 3 listeners, and the 4th listener, which the operation adds. */
+function typeWithThree(adapter) {
+  const em = adapter.create();
+  for (let k = 0; k < 3; k++) adapter.sub(em, TYPE, listeners[k]);
+  return { em, fn: listeners[3] };
+}
+
 /** Scenarios by id, in the row order of the report. `feature` rows compare agent-bus with itself and stay out of the peer target. */
 export const scenarios = {
   "publish-1": { title: "publish, 1 listener", ...publishToOneType(1) },
@@ -82,9 +89,7 @@ export const scenarios = {
     // Promise jobs queued by a subscribe (emittery) run between batches, not after the sample.
     drain: true,
     setup(adapter) {
-      const em = adapter.create();
-      for (let k = 0; k < 3; k++) adapter.sub(em, TYPE, listeners[k]);
-      const fn = listeners[3];
+      const { em, fn } = typeWithThree(adapter);
       return {
         op: () => adapter.unsub(em, TYPE, fn, adapter.sub(em, TYPE, fn)),
         callsPerOp: 0,
@@ -95,9 +100,7 @@ export const scenarios = {
     title: "subscribe + publish + unsubscribe (transient listener)",
     applies: syncLibs,
     setup(adapter) {
-      const em = adapter.create();
-      for (let k = 0; k < 3; k++) adapter.sub(em, TYPE, listeners[k]);
-      const fn = listeners[3];
+      const { em, fn } = typeWithThree(adapter);
       const reply = "task.reply";
       return {
         op: () => {
@@ -115,9 +118,7 @@ export const scenarios = {
     title: "a 4th listener joins, 3 publishes, it leaves (type has 3 listeners)",
     applies: syncLibs,
     setup(adapter) {
-      const em = adapter.create();
-      for (let k = 0; k < 3; k++) adapter.sub(em, TYPE, listeners[k]);
-      const fn = listeners[3];
+      const { em, fn } = typeWithThree(adapter);
       return {
         op: () => {
           const handle = adapter.sub(em, TYPE, fn);

@@ -64,8 +64,8 @@ export const UNROLL_AFTER = 2;
 const MAX_UNROLLED = 16;
 
 /**
- * Makes the walk of one list from its subscribers, read into the walk's own constants: three
- * arguments, so that building a walk costs no spread call (a list that changes every few
+ * Makes the walk of one list from its subscribers, which it reads into variables of its own:
+ * three arguments, so that building a walk costs no spread call (a list that changes every few
  * publishes rebuilds its walk often).
  */
 type WalkFactory = (

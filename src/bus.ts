@@ -470,7 +470,8 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       return;
     }
     // The walk is built at the publish that takes it, so that none is built for a list that
-    // changes before it could be used.
+    // changes before it could be used. (Folding this into the test above, one call of `walk`
+    // instead of two, counted 7 instructions more a publish with patterns.)
     if (++list.publishes === UNROLL_AFTER + 1) {
       const built = unrolledWalk(list, isThenable);
       if (built !== null) {

@@ -10,14 +10,27 @@
  * and their callbacks into a closure of it. Where eval is refused (a Content-Security-Policy
  * without `unsafe-eval`, `--disallow-code-generation-from-strings`), every list keeps the loop.
  */
-import type { Subscriber, SubscriberList } from "./_subscribers.js";
-import type { Envelope } from "./envelope.js";
+import {
+  ACTIVE,
+  ARITY_UNKNOWN,
+  ONCE,
+  type Subscriber,
+  type SubscriberList,
+  WANTS_ENVELOPE,
+} from "./_subscribers.js";
+import type { Envelope, PublishOptions } from "./envelope.js";
 
 /** What an unrolled walk hands back to the bus: the rare outcomes of a call, and a changed list. */
 export interface WalkHost {
-  /** A callback returned a promise (or thenable): its failure must reach onError later. */
+  /** The publish's envelope, built by the first subscriber that takes one; later ones share it. */
+  envelope(eventType: string, data: unknown, options: PublishOptions | undefined): Envelope;
+  /**
+   * A callback returned something. When it is a promise (or thenable), its failure must reach
+   * onError later. (Testing that here, not in the walk, keeps each call site's code small:
+   * V8 inlines a walk into its caller only within a budget of bytecode.)
+   */
   settleLater(
-    result: PromiseLike<unknown>,
+    result: unknown,
     s: Subscriber,
     eventType: string,
     data: unknown,
@@ -45,11 +58,18 @@ export interface WalkHost {
     eventType: string,
     data: unknown,
     envelope: Envelope | undefined,
+    options: PublishOptions | undefined,
   ): void;
 }
 
 /** One publish to a list, with the rules of the loop it replaces; the caller keeps the depth. */
-export type Walk = (host: WalkHost, data: unknown, eventType: string, envelope: Envelope | undefined) => void;
+export type Walk = (
+  host: WalkHost,
+  data: unknown,
+  eventType: string,
+  envelope: Envelope | undefined,
+  options: PublishOptions | undefined,
+) => void;
 
 /**
  * Publishes a list takes through the loop, unchanged, before the next one builds its walk and
@@ -65,16 +85,20 @@ const MAX_UNROLLED = 16;
 
 /**
  * Makes the walk of one list from its subscribers, which it reads into variables of its own:
- * three arguments, so that building a walk costs no spread call (a list that changes every few
+ * two arguments, so that building a walk costs no spread call (a list that changes every few
  * publishes rebuilds its walk often).
  */
-type WalkFactory = (
-  isThenable: (value: object) => boolean,
-  list: SubscriberList,
-  subscribers: readonly Subscriber[],
-) => Walk;
+type WalkFactory = (list: SubscriberList, subscribers: readonly Subscriber[]) => Walk;
 
-const factories: (WalkFactory | undefined)[] = [];
+/**
+ * Factories by shape: the subscriber count and which of them take the envelope. Each is code V8
+ * keeps, so their number is capped; a list of a shape beyond the cap keeps the loop. The shapes
+ * without envelopes, the common ones, are also kept by count in an array: a Map lookup was a
+ * good part of building a walk (join, 3 publishes, leave: 118 instructions more, callgrind).
+ */
+const factories = new Map<number, WalkFactory>();
+const plainFactories: (WalkFactory | undefined)[] = [];
+const MAX_SHAPES = 512;
 let evalRefused = false;
 
 /**
@@ -82,57 +106,72 @@ let evalRefused = false;
  * unless it was the last, a test that the list is still the one this walk was made for. Any
  * change of the list (a subscriber removed or added, here or in a nested publish) drops its walk,
  * so one load replaces a test per subscriber; after a change `rest` finishes the publish as the
- * loop would.
+ * loop would. A subscriber that takes the envelope gets the publish's one, built by the first
+ * such call of the publish (or earlier, by the caller).
  */
-function walkSource(count: number): string {
+function walkSource(count: number, envelopeMask: number): string {
   let body = "let r;\n";
   for (let i = 0; i < count; i++) {
+    const args =
+      (envelopeMask & (1 << i)) === 0
+        ? "data"
+        : "data, envelope ?? (envelope = host.envelope(eventType, data, options))";
     body += `try {
-  r = c${i}(data);
-  if (r !== undefined && isThenable(r)) host.settleLater(r, s${i}, eventType, data, envelope);
+  r = c${i}(${args});
+  if (r !== undefined) host.settleLater(r, s${i}, eventType, data, envelope);
 } catch (error) {
   host.caught(error, s${i}, eventType, data, envelope);
 }
 `;
     if (i < count - 1)
-      body += `if (list.walk !== unrolledWalk) return host.rest(subscribers, ${i + 1}, eventType, data, envelope);\n`;
+      body += `if (list.walk !== unrolledWalk) return host.rest(subscribers, ${i + 1}, eventType, data, envelope, options);\n`;
   }
   // `var`, not `const`: the walk would test a `const` of its factory for the TDZ at every call.
   let members = "";
   for (let i = 0; i < count; i++) members += `var s${i} = subscribers[${i}], c${i} = s${i}.callback;\n`;
-  return `${members}return function unrolledWalk(host, data, eventType, envelope) {\n${body}};`;
+  return `${members}return function unrolledWalk(host, data, eventType, envelope, options) {\n${body}};`;
 }
 
-function factoryFor(count: number): WalkFactory | undefined {
-  let factory = factories[count];
-  if (factory === undefined && !evalRefused) {
+function factoryFor(count: number, envelopeMask: number): WalkFactory | undefined {
+  const shape = envelopeMask * (MAX_UNROLLED + 1) + count;
+  let factory = factories.get(shape);
+  if (factory === undefined && !evalRefused && factories.size < MAX_SHAPES) {
     try {
-      factory = new Function("isThenable", "list", "subscribers", walkSource(count)) as WalkFactory;
+      factory = new Function("list", "subscribers", walkSource(count, envelopeMask)) as WalkFactory;
     } catch {
       evalRefused = true;
       return undefined;
     }
-    factories[count] = factory;
+    factories.set(shape, factory);
+    if (envelopeMask === 0) plainFactories[count] = factory;
   }
   return factory;
 }
 
 /**
- * The walk of a list whose every subscriber the loop would call inline (active, plain, settled);
- * null when one is not, or when there are too many or none.
+ * The walk of a list whose every subscriber is active, settled and not once: plain ones (the
+ * loop's inline calls) and ones that take the envelope. Null when one is not, or when there are
+ * too many or none.
  */
-export function unrolledWalk(list: SubscriberList, isThenable: (value: object) => boolean): Walk | null {
+export function unrolledWalk(list: SubscriberList): Walk | null {
   let count = 0;
+  let envelopeMask = 0;
   for (let s = list.head; s !== undefined; s = s.next) {
-    if (s.fast === null || count === MAX_UNROLLED) return null;
+    if (count === MAX_UNROLLED) return null;
+    if (s.fast === null) {
+      if ((s.flags & (ACTIVE | ONCE | ARITY_UNKNOWN | WANTS_ENVELOPE)) !== (ACTIVE | WANTS_ENVELOPE))
+        return null;
+      envelopeMask |= 1 << count;
+    }
     count++;
   }
   if (count === 0) return null;
-  const factory = factoryFor(count);
+  // The array first, apart, so that the common case stays small enough for V8 to inline.
+  const factory = (envelopeMask === 0 ? plainFactories[count] : undefined) ?? factoryFor(count, envelopeMask);
   if (factory === undefined) return null;
   // Sized at once: growing an array by push is a good part of building a walk.
   const subscribers = new Array<Subscriber>(count);
   let i = 0;
   for (let s = list.head; s !== undefined; s = s.next) subscribers[i++] = s;
-  return factory(isThenable, list, subscribers);
+  return factory(list, subscribers);
 }

@@ -105,19 +105,21 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   private closed = false;
   /** The rare outcomes of a call in an unrolled walk, and a list changed mid-walk, as the loop handles them. */
   private readonly walkHost: WalkHost = {
-    settleLater: (result, s, eventType, data, envelope) =>
-      this.watch(result, s, eventType, data, envelope, undefined, -1),
+    envelope: (eventType, data, options) => this.envelope(eventType, data, options),
+    settleLater: (result, s, eventType, data, envelope) => {
+      if (isThenable(result)) this.watch(result, s, eventType, data, envelope, undefined, -1);
+    },
     caught: (error, s, eventType, data, envelope) => {
       // Reporting may itself throw (a closed stderr): the walk then ends, its depth given back.
       if (this.cycleError === undefined || error !== this.cycleError)
         this.failOrUnwind(error, s, eventType, data, envelope);
     },
-    rest: (subscribers, from, eventType, data, envelope) => {
+    rest: (subscribers, from, eventType, data, envelope, options) => {
       try {
         for (let i = from; i < subscribers.length; i++) {
           const s = subscribers[i] as Subscriber;
           if ((s.flags & ACTIVE) !== 0)
-            envelope = this.call(s, eventType, data, undefined, envelope, undefined);
+            envelope = this.call(s, eventType, data, options, envelope, undefined);
         }
       } catch (reportError) {
         this.leave();
@@ -228,7 +230,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
         // groups has a walk: a group joining drops it.
         const walk = list.walk;
         if (walk !== null && this.depth < this.depthLimit) {
-          this.walk(walk, eventType, data, undefined);
+          this.walk(walk, eventType, data, undefined, options);
           return;
         }
         // One plain subscriber, the most common case: one call, no walk (nothing added during
@@ -466,17 +468,17 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
     const walk = list.walk;
     if (walk !== null) {
-      this.walk(walk, eventType, data, envelope);
+      this.walk(walk, eventType, data, envelope, options);
       return;
     }
     // The walk is built at the publish that takes it, so that none is built for a list that
     // changes before it could be used. (Folding this into the test above, one call of `walk`
     // instead of two, counted 7 instructions more a publish with patterns.)
     if (++list.publishes === UNROLL_AFTER + 1) {
-      const built = unrolledWalk(list, isThenable);
+      const built = unrolledWalk(list);
       if (built !== null) {
         list.walk = built;
-        this.walk(built, eventType, data, envelope);
+        this.walk(built, eventType, data, envelope, options);
         return;
       }
     }
@@ -518,9 +520,15 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
    * try/finally for the depth (part of the 1.15x above): a walk catches every throw of a call,
    * and its ways out by a throw (`walkHost.caught`, `walkHost.rest`) give the depth back first.
    */
-  private walk(walk: Walk, eventType: string, data: unknown, envelope: Envelope | undefined): void {
+  private walk(
+    walk: Walk,
+    eventType: string,
+    data: unknown,
+    envelope: Envelope | undefined,
+    options: PublishOptions | undefined,
+  ): void {
     this.depth++;
-    walk(this.walkHost, data, eventType, envelope);
+    walk(this.walkHost, data, eventType, envelope, options);
     this.leave();
   }
 

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { UNROLL_AFTER } from "../../src/_unrolled.js";
-import { createMemoryHub, EventBus, memoryTransport, PublishDepthError } from "../../src/index.js";
+import {
+  createMemoryHub,
+  type Envelope,
+  EventBus,
+  memoryTransport,
+  PublishDepthError,
+} from "../../src/index.js";
 
 /**
  * A list published UNROLL_AFTER times without a change takes an unrolled walk instead of the
@@ -276,17 +282,70 @@ describe("unrolled walks", () => {
     expect(after).toBe(1);
   });
 
-  it("leave lists with envelope-wanting or too many subscribers to the loop", () => {
+  it("leave lists with too many subscribers to the loop", () => {
     const bus = new EventBus();
     const walked: boolean[] = [];
     const note = (_n: number) => walked.push(inUnrolledWalk());
-    bus.subscribe("envelope", note);
-    bus.subscribe("envelope", (_n: number, _envelope: unknown) => undefined);
     for (let i = 0; i < 17; i++) bus.subscribe("many", i === 0 ? note : (_n: number) => undefined);
-    for (const type of ["envelope", "many"]) warm(bus, type);
+    for (let i = 0; i < 16; i++) bus.subscribe("sixteen", i === 0 ? note : (_n: number) => undefined);
+    for (const type of ["many", "sixteen"]) warm(bus, type);
     walked.length = 0;
-    for (const type of ["envelope", "many"]) bus.publish(type, 0);
-    expect(walked).toEqual([false, false]);
+    for (const type of ["many", "sixteen"]) bus.publish(type, 0);
+    expect(walked).toEqual([false, true]);
+  });
+
+  it("hand subscribers that take the envelope one envelope per publish, with its options", () => {
+    const bus = new EventBus({ source: "walks" });
+    type Seen = { walked: boolean; plain: boolean; envelope?: Envelope };
+    const seen: Seen[] = [];
+    bus.subscribe("t", (_n: number, envelope: Envelope) =>
+      seen.push({ walked: inUnrolledWalk(), plain: false, envelope }),
+    );
+    bus.subscribe("t", (_n: number) => seen.push({ walked: inUnrolledWalk(), plain: true }));
+    bus.subscribe("t", (_n: number, envelope: Envelope) =>
+      seen.push({ walked: inUnrolledWalk(), plain: false, envelope }),
+    );
+    warm(bus, "t");
+    seen.length = 0;
+    bus.publish("t", 7, { correlationid: "c-1", traceparent: "00-1-2-01" });
+    bus.publish("t", 8);
+    expect(seen.map(({ walked, plain }) => ({ walked, plain }))).toEqual([
+      { walked: true, plain: false },
+      { walked: true, plain: true },
+      { walked: true, plain: false },
+      { walked: true, plain: false },
+      { walked: true, plain: true },
+      { walked: true, plain: false },
+    ]);
+    const [first, , second, third, , fourth] = seen.map((entry) => entry.envelope);
+    // One envelope per publish, shared by its subscribers; the options reach it.
+    expect(second).toBe(first);
+    expect(first).toMatchObject({
+      type: "t",
+      data: 7,
+      source: "walks",
+      correlationid: "c-1",
+      traceparent: "00-1-2-01",
+    });
+    expect(fourth).toBe(third);
+    expect(third).toMatchObject({ type: "t", data: 8 });
+    expect(third).not.toHaveProperty("correlationid");
+    expect(third?.id).not.toBe(first?.id);
+  });
+
+  it("keep the publish's options for the rest of a walk after the list changed", () => {
+    const bus = new EventBus();
+    const seen: (string | undefined)[] = [];
+    let off: (() => void) | undefined;
+    bus.subscribe("t", (n: number) => {
+      if (n > 0) off?.();
+    });
+    off = bus.subscribe("t", (_n: number) => undefined);
+    bus.subscribe("t", (_n: number, envelope: Envelope) => seen.push(envelope.correlationid));
+    warm(bus, "t");
+    seen.length = 0;
+    bus.publish("t", 1, { correlationid: "after-change" });
+    expect(seen).toEqual(["after-change"]);
   });
 
   it("call a once subscriber added to a warm list once, then unroll again without it", () => {
@@ -322,6 +381,28 @@ describe("unrolled walks", () => {
     warm(bus, "t");
     expect(walked).toHaveLength(UNROLL_AFTER + 1);
     expect(walked.every((w) => !w)).toBe(true);
+  });
+
+  it("keep the loop for lists of a new shape once 512 shapes have code", async () => {
+    vi.resetModules();
+    const { EventBus: FreshBus } = await import("../../src/index.js");
+    const bus = new FreshBus();
+    const walked: boolean[] = [];
+    const note = (_n: number, _envelope?: unknown) => walked.push(inUnrolledWalk());
+    const plain = (_n: number) => undefined;
+    const taking = (_n: number, _envelope: unknown) => undefined;
+    // Eleven subscribers each: the first notes where it was called from on the first and the last
+    // list; which of the other ten take the envelope follows the bits of the list's number.
+    for (let shape = 0; shape <= 512; shape++) {
+      const type = `shape${shape}`;
+      bus.subscribe(type, shape === 0 || shape === 512 ? note : plain);
+      for (let i = 0; i < 10; i++) bus.subscribe(type, (shape & (1 << i)) === 0 ? plain : taking);
+      warm(bus, type);
+    }
+    walked.length = 0;
+    bus.publish("shape0", 0);
+    bus.publish("shape512", 0);
+    expect(walked).toEqual([true, false]);
   });
 });
 
@@ -363,7 +444,7 @@ describe("a lone subscriber's one-call path", () => {
     }
   });
 
-  it("takes the loop, not the one-call path, for a lone subscriber that wants the envelope", () => {
+  it("takes the loop, then its walk, never the one-call path, for a lone subscriber that wants the envelope", () => {
     const bus = new EventBus();
     const paths: string[] = [];
     bus.subscribe("task.reply", (_data: unknown, envelope: { id: string }) => {
@@ -371,6 +452,6 @@ describe("a lone subscriber's one-call path", () => {
       paths.push(path());
     });
     for (let i = 0; i < 3; i++) bus.publish("task.reply", i);
-    expect(paths).toEqual(["dispatchPlain", "dispatchPlain", "dispatchPlain"]);
+    expect(paths).toEqual(["dispatchPlain", "dispatchPlain", "unrolledWalk"]);
   });
 });

@@ -6,9 +6,10 @@
  * several times the loop's rate).
  *
  * The code is generated once per shape (the subscriber count, and which of them take the
- * envelope) with `new Function`, from fixed text and indexes only, never from a name or a value a user gave; each list binds its own subscribers
- * and their callbacks into a closure of it. Where eval is refused (a Content-Security-Policy
- * without `unsafe-eval`, `--disallow-code-generation-from-strings`), every list keeps the loop.
+ * envelope) with `new Function`, from fixed text and indexes only, never from a name or a value a
+ * user gave; each list binds its own subscribers and their callbacks into a closure of it. Where
+ * eval is refused (a Content-Security-Policy without `unsafe-eval`,
+ * `--disallow-code-generation-from-strings`), every list keeps the loop.
  */
 import {
   ACTIVE,

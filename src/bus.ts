@@ -87,8 +87,11 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   private readonly nextId = createIdSource();
   private readonly closeHooks = new Set<() => void>();
   private readonly onError: ((error: unknown, context: ErrorContext) => void) | undefined;
-  private readonly maxListeners: number;
-  private readonly maxDepth: number;
+  // Numbers from the start, set again by the constructor: a field declared bare starts out
+  // undefined, and V8 would then test each read of it for a small integer (publish reads
+  // depthLimit every time).
+  private readonly maxListeners: number = 0;
+  private readonly maxDepth: number = 0;
   private readonly observers: DeliveryObserver[] = [];
   /**
    * The registry's exact-type lists while there are no patterns, transport or observers, so that
@@ -100,7 +103,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   private seq = 0;
   private depth = 0;
   /** maxDepth normally; 0 while a cycle unwinds, so every nested publish stops at once. */
-  private depthLimit: number;
+  private depthLimit = 0;
   private cycleError: PublishDepthError | undefined;
   private closed = false;
   /** The rare outcomes of a call in an unrolled walk, and a list changed mid-walk, as the loop handles them. */

@@ -77,6 +77,12 @@ export interface Group {
   remote: unknown;
 }
 
+/**
+ * Counts the walks dropped, on every list of every bus: a walk reads it before its first call and
+ * again after each, and only when it moved looks at its own list (see _unrolled.ts).
+ */
+export const walkChanges = { epoch: 0 };
+
 /** Ungrouped subscribers on one list above which lookups by callback use an index. */
 const INDEX_THRESHOLD = 32;
 
@@ -187,7 +193,12 @@ export class SubscriberList {
 
   /** Drops the walk, made for the members as they were, and starts counting towards the next. */
   private forgetWalk(): void {
-    this.walk = null;
+    if (this.walk !== null) {
+      this.walk = null;
+      // Kept a small integer, which V8 stores and compares unboxed. It wraps after 2^30 dropped
+      // walks, which one callback would have to cause for a walk to miss a change.
+      walkChanges.epoch = (walkChanges.epoch + 1) & 0x3fffffff;
+    }
     this.publishes = 0;
   }
 

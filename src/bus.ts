@@ -19,6 +19,7 @@ import {
   type SubscriberList,
   settleArity,
   WANTS_ENVELOPE,
+  walkChanges,
 } from "./_subscribers.js";
 import { UNROLL_AFTER, unrolledWalk, type Walk, type WalkHost } from "./_unrolled.js";
 import { eventStream, nextEvent, type WaitSource } from "./_waiting.js";
@@ -108,6 +109,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   private closed = false;
   /** The rare outcomes of a call in an unrolled walk, and a list changed mid-walk, as the loop handles them. */
   private readonly walkHost: WalkHost = {
+    changes: walkChanges,
     envelope: (eventType, data, options) => this.envelope(eventType, data, options),
     settleLater: (result, s, eventType, data, envelope) => {
       if (isThenable(result)) this.watch(result, s, eventType, data, envelope, undefined, -1);

@@ -192,6 +192,40 @@ describe("unrolled walks", () => {
     expect(calls).toEqual(["second1"]);
   });
 
+  it("finish a publish exactly once per callback when a callback changes another list, of this bus or another", () => {
+    const bus = new EventBus();
+    const other = new EventBus();
+    const calls: string[] = [];
+    let trigger: (() => void) | undefined;
+    bus.subscribe("t", (n: number) => {
+      if (n < 0) return;
+      calls.push(`first${n}`);
+      expect(inUnrolledWalk()).toBe(true);
+      trigger?.();
+      trigger = undefined;
+    });
+    bus.subscribe("t", (n: number) => n >= 0 && calls.push(`second${n}`));
+    bus.subscribe("t", (n: number) => n >= 0 && calls.push(`third${n}`));
+    // Warm lists elsewhere whose walks a callback of "t" drops: the walk of "t" then finishes
+    // through the loop, which must call each remaining callback once, in order.
+    const offU = bus.subscribe("u", () => undefined);
+    bus.subscribe("u", () => undefined);
+    warm(bus, "u");
+    other.subscribe("v", () => undefined);
+    const offV = other.subscribe("v", () => undefined);
+    for (let i = 0; i < UNROLL_AFTER + 1; i++) other.publish("v", -1);
+    warm(bus, "t");
+    calls.length = 0;
+    trigger = offU;
+    bus.publish("t", 1);
+    trigger = offV;
+    bus.publish("t", 2);
+    trigger = () => bus.subscribe("u", () => undefined);
+    bus.publish("t", 3);
+    bus.publish("t", 4);
+    expect(calls).toEqual([1, 2, 3, 4].flatMap((n) => [`first${n}`, `second${n}`, `third${n}`]));
+  });
+
   it("give the depth back when reporting throws in the rest of a changed publish", () => {
     const bus = new EventBus({ maxPublishDepth: 4 });
     const other = (_n: number) => undefined;

@@ -40,6 +40,33 @@ describe.skipIf(!available && !required)("the instruction-count benchmark", () =
     expect(markdown).toMatch(/\| publish, 1 listener \| \d+ \| \d+ \|/);
   }, 180_000);
 
+  it("splits a case's instructions by function with bench/profile.mjs", async () => {
+    const profile = join(root, "bench", "profile.mjs");
+    const { stdout } = await run(
+      process.execPath,
+      [profile, "agent-bus", "publish-1", "--ops", "2000,6000", "--code", "runBatch", "--min", "0.01"],
+      { cwd: root },
+    );
+    const total = /^agent-bus publish-1: (\d+) instructions per operation/mu.exec(stdout);
+    expect(total).not.toBeNull();
+    const rows = [...stdout.matchAll(/^ +(-?[\d.]+) {2}(\S.*)$/gmu)].map(([, cost, name]) => ({
+      cost: Number(cost),
+      name,
+    }));
+    expect(rows.length).toBeGreaterThan(0);
+    // The rows add up to about the total (the rest are rows under --min or beyond --top).
+    const sum = rows.reduce((acc, row) => acc + row.cost, 0);
+    expect(Math.abs(sum - Number(total?.[1]))).toBeLessThan(Number(total?.[1]) * 0.5 + 5);
+    expect(stdout).toContain("optimized code of runBatch");
+    const failure = await run(process.execPath, [profile, "no-such-lib", "publish-1"], { cwd: root }).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown library "no-such-lib"'),
+    });
+  }, 180_000);
+
   it("refuses operation counts that leave nothing to measure, naming the option", async () => {
     const failure = await run(process.execPath, [script, "--ops", "5000,1000"], { cwd: root }).catch(
       (error: { code: number; stderr: string }) => error,

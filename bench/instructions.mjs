@@ -21,6 +21,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { adapters } from "./_adapters.mjs";
+import { caseCommand } from "./_case-command.mjs";
 import { measuredCommit } from "./_commit.mjs";
 import { scenarios } from "./_scenarios.mjs";
 
@@ -65,20 +66,7 @@ function valgrindVersion() {
 
 /** Instructions callgrind counted for one process running `ops` operations of a case. */
 function countInstructions(lib, scenario, ops) {
-  const args = [
-    "--tool=callgrind",
-    "--callgrind-out-file=/dev/null",
-    process.execPath,
-    "--single-threaded",
-    "--predictable",
-    // V8 sizes its heap from the measured speed of its collector and of the program: wall time,
-    // which a busy machine stretches, changing how many collections a run makes.
-    "--predictable-gc-schedule",
-    join(here, "_instructions-case.mjs"),
-    lib,
-    scenario,
-    String(ops),
-  ];
+  const args = ["--tool=callgrind", "--callgrind-out-file=/dev/null", ...caseCommand(lib, scenario, ops)];
   return new Promise((resolve, reject) => {
     const child = spawn("valgrind", args, { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";

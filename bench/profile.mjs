@@ -19,13 +19,11 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { adapters } from "./_adapters.mjs";
+import { caseCommand } from "./_case-command.mjs";
 import { scenarios } from "./_scenarios.mjs";
-
-const here = dirname(fileURLToPath(import.meta.url));
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -66,18 +64,12 @@ function profileRun(ops, dir, code) {
     "--compress-pos=no",
     "--compress-strings=no",
     `--callgrind-out-file=${out}`,
-    process.execPath,
-    "--single-threaded",
-    "--predictable",
-    "--predictable-gc-schedule",
-    "--perf-basic-prof",
-    // Generated code that moves would leave the map naming the wrong addresses.
-    "--no-compact-code-space",
-    ...(code === undefined ? [] : ["--print-opt-code", `--print-opt-code-filter=${code}`]),
-    join(here, "_instructions-case.mjs"),
-    lib,
-    scenario,
-    String(ops),
+    ...caseCommand(lib, scenario, ops, [
+      "--perf-basic-prof",
+      // Generated code that moves would leave the map naming the wrong addresses.
+      "--no-compact-code-space",
+      ...(code === undefined ? [] : ["--print-opt-code", `--print-opt-code-filter=${code}`]),
+    ]),
   ];
   return new Promise((resolve, reject) => {
     const child = spawn("valgrind", args, { stdio: ["ignore", "pipe", "pipe"] });

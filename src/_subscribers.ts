@@ -79,7 +79,7 @@ export interface Group {
 
 /**
  * Counts the walks dropped, on every list of every bus: a walk reads it before its first call and
- * again after each, and only when it moved looks at its own list (see _unrolled.ts).
+ * again after each, and when it moved hands the rest of its publish to the loop (see _unrolled.ts).
  */
 export const walkChanges = { epoch: 0 };
 

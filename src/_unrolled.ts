@@ -51,7 +51,7 @@ export interface WalkHost {
     envelope: Envelope | undefined,
   ): void;
   /**
-   * The list changed during a call: the rest of the publish, from `subscribers[from]` on, with
+   * A list (this one or any other) changed during a call: the rest of the publish, from `subscribers[from]` on, with
    * the loop's rules (the removed skipped; the added are not in `subscribers`). Like `caught`,
    * gives the depth back before letting out an error that reporting threw.
    */

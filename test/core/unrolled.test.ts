@@ -213,7 +213,7 @@ describe("unrolled walks", () => {
     warm(bus, "u");
     other.subscribe("v", () => undefined);
     const offV = other.subscribe("v", () => undefined);
-    for (let i = 0; i < UNROLL_AFTER + 1; i++) other.publish("v", -1);
+    warm(other, "v");
     warm(bus, "t");
     calls.length = 0;
     trigger = offU;

@@ -112,9 +112,8 @@ export const scenarios = {
       };
     },
   },
-  // A listener that stays for a few publishes: three was agent-bus's worst case, as the third
-  // publish of an unchanged list built an unrolled walk that the leave dropped (now only the
-  // first operation does: a list that drops walks waits longer for the next).
+  // A listener that stays for a few publishes: three is agent-bus's worst case, as the third
+  // publish of an unchanged list builds its unrolled walk, which the leave then drops.
   "join-pub3-leave": {
     title: "a 4th listener joins, 3 publishes, it leaves (type has 3 listeners)",
     applies: syncLibs,

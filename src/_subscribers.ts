@@ -3,8 +3,7 @@
  * O(1) and safe while a publish walks the list, and small arrays for the groups.
  */
 
-// Read by the class only, never at load: the two modules import each other.
-import { MAX_UNROLL_AT, UNROLL_AFTER, type Walk } from "./_unrolled.js";
+import type { Walk } from "./_unrolled.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: callbacks are typed at the public API, not here
 export type AnyCallback = (data: any, envelope?: any) => unknown;
@@ -105,16 +104,8 @@ export class SubscriberList {
   lone: Subscriber | null = null;
   /** The unrolled walk of the list as it is now, once it has earned one (see _unrolled.ts). */
   walk: Walk | null = null;
-  /** Publishes through the loop since the last change (see _unrolled.ts). */
+  /** Publishes through the loop since the last change, up to UNROLL_AFTER + 1 (see _unrolled.ts). */
   publishes = 0;
-  /**
-   * The publish since the last change that builds the walk: UNROLL_AFTER + 1, doubled by each
-   * walk dropped, up to MAX_UNROLL_AT (see _unrolled.ts). Without it a type that a listener joins
-   * for three publishes built a walk at every third and used it once (a build costs about what
-   * three publishes through the loop cost): 2917 -> 2525 instructions per join, 3 publishes and
-   * leave, callgrind.
-   */
-  unrollAt = UNROLL_AFTER + 1;
   /** Groups by name; null while there are none, so the hot path tests one field. */
   groups: Map<string, Group> | null = null;
   /** The transport's handle for the remote subscription of the ungrouped subscribers. */
@@ -207,7 +198,6 @@ export class SubscriberList {
       // Kept a small integer, which V8 stores and compares unboxed. It wraps after 2^30 dropped
       // walks, which one callback would have to cause for a walk to miss a change.
       walkChanges.epoch = (walkChanges.epoch + 1) & 0x3fffffff;
-      if (this.unrollAt < MAX_UNROLL_AT) this.unrollAt *= 2;
     }
     this.publishes = 0;
   }

@@ -80,17 +80,9 @@ export type Walk = (
  * walks exist before V8 optimizes the code that publishes: code optimized while the loop was the
  * path taken calls the walk out of line for good (64 types, counted: 521 instructions a publish
  * at 16, 451 at 2). The price is a build (~500 instructions) each time a list that was published
- * three times or more in a row changes; a list whose walks keep being dropped waits longer for
- * its next (MAX_UNROLL_AT).
+ * three times or more in a row changes.
  */
 export const UNROLL_AFTER = 2;
-/**
- * The latest publish at which a list builds its walk: each walk a list drops doubles the wait for
- * its next (SubscriberList.unrollAt), from 3 to 6 to 12. So a list that changes every few
- * publishes stops building walks it would use once or twice, and one that changes now and then
- * pays at most 9 publishes through the loop more per change, whatever its lifetime between.
- */
-export const MAX_UNROLL_AT = (UNROLL_AFTER + 1) * 4;
 /** Beyond this many subscribers a call's own cost hides the loop's, and the code would only grow. */
 const MAX_UNROLLED = 16;
 

@@ -21,7 +21,7 @@ import {
   WANTS_ENVELOPE,
   walkChanges,
 } from "./_subscribers.js";
-import { unrolledWalk, type Walk, type WalkHost } from "./_unrolled.js";
+import { UNROLL_AFTER, unrolledWalk, type Walk, type WalkHost } from "./_unrolled.js";
 import { eventStream, nextEvent, type WaitSource } from "./_waiting.js";
 import { createEnvelope, createIdSource, type Envelope, type PublishOptions } from "./envelope.js";
 import { BusClosedError, PublishDepthError } from "./errors.js";
@@ -479,7 +479,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     // The walk is built at the publish that takes it, so that none is built for a list that
     // changes before it could be used. (Folding this into the test above, one call of `walk`
     // instead of two, counted 7 instructions more a publish with patterns.)
-    if (++list.publishes === list.unrollAt) {
+    if (++list.publishes === UNROLL_AFTER + 1) {
       const built = unrolledWalk(list);
       if (built !== null) {
         list.walk = built;

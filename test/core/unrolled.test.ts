@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MAX_UNROLL_AT, UNROLL_AFTER } from "../../src/_unrolled.js";
+import { UNROLL_AFTER } from "../../src/_unrolled.js";
 import {
   createMemoryHub,
   type Envelope,
@@ -9,7 +9,7 @@ import {
 } from "../../src/index.js";
 
 /**
- * A list published UNROLL_AFTER times without a change (more once it has dropped walks) takes an unrolled walk instead of the
+ * A list published UNROLL_AFTER times without a change takes an unrolled walk instead of the
  * loop. These tests warm a list past that point, prove the walk is the one running (its frame
  * is on the stack), then check the loop's rules still hold there.
  */
@@ -31,9 +31,8 @@ function whileStderrThrows(run: () => void): void {
   }
 }
 
-/** Publishes enough for any list to take its walk, however many walks it dropped before. */
 function warm(bus: EventBus, type: string): void {
-  for (let i = 0; i < MAX_UNROLL_AT; i++) bus.publish(type, -1);
+  for (let i = 0; i < UNROLL_AFTER + 1; i++) bus.publish(type, -1);
 }
 
 afterEach(() => {
@@ -60,35 +59,23 @@ describe("unrolled walks", () => {
     expect(seen).toEqual(["a0", "b0", "c0", "a1", "b1", "c1"]);
   });
 
-  it("start at the publish after UNROLL_AFTER unchanged ones, and wait twice as long after each dropped walk", () => {
+  it("start at the publish after UNROLL_AFTER unchanged ones, and start over after a change", () => {
     const bus = new EventBus();
     const walked: boolean[] = [];
     bus.subscribe("t", (_n: number) => walked.push(inUnrolledWalk()));
     bus.subscribe("t", (_n: number) => undefined);
-    const publishes = (count: number) => {
+    const publishes = () => {
       walked.length = 0;
-      for (let i = 0; i < count; i++) bus.publish("t", i);
-      return walked.indexOf(true);
+      for (let i = 0; i < UNROLL_AFTER + 2; i++) bus.publish("t", i);
+      return [...walked];
     };
-    // The index of the first publish through a walk, after a change.
-    expect(publishes(UNROLL_AFTER + 2)).toBe(UNROLL_AFTER);
-    expect(walked).toEqual([...Array<boolean>(UNROLL_AFTER).fill(false), true, true]);
-    // A new member drops the walk: the loop again, for twice as many publishes.
-    const early = bus.subscribe("t", (_n: number) => undefined);
-    expect(publishes(UNROLL_AFTER + 1)).toBe(-1);
-    // A change while the list has no walk drops none: the wait stays.
-    early();
-    expect(publishes(MAX_UNROLL_AT + 1)).toBe(2 * (UNROLL_AFTER + 1) - 1);
-    bus.subscribe("t", (_n: number) => undefined);
-    expect(publishes(MAX_UNROLL_AT + 1)).toBe(4 * (UNROLL_AFTER + 1) - 1);
-    expect(MAX_UNROLL_AT).toBe(4 * (UNROLL_AFTER + 1));
-    // Capped: a list that keeps dropping walks still takes one at MAX_UNROLL_AT.
-    for (let k = 0; k < 4; k++) {
-      bus.subscribe("t", (_n: number) => undefined)();
-      expect(publishes(MAX_UNROLL_AT + 1)).toBe(MAX_UNROLL_AT - 1);
-    }
-    // Every one of these publishes reached the first callback once.
-    expect(walked).toHaveLength(MAX_UNROLL_AT + 1);
+    const expected = [...Array<boolean>(UNROLL_AFTER).fill(false), true, true];
+    expect(publishes()).toEqual(expected);
+    // A new member drops the walk: the loop again, for as many publishes.
+    const off = bus.subscribe("t", (_n: number) => undefined);
+    expect(publishes()).toEqual(expected);
+    off();
+    expect(publishes()).toEqual(expected);
   });
 
   it("isolate a throwing callback and report it with its context", () => {
@@ -426,7 +413,7 @@ describe("unrolled walks", () => {
     bus.subscribe("t", (_n: number) => walked.push(inUnrolledWalk()));
     bus.subscribe("t", (_n: number) => undefined);
     warm(bus, "t");
-    expect(walked).toHaveLength(MAX_UNROLL_AT);
+    expect(walked).toHaveLength(UNROLL_AFTER + 1);
     expect(walked.every((w) => !w)).toBe(true);
   });
 

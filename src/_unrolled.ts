@@ -80,7 +80,8 @@ export type Walk = (
  * walks exist before V8 optimizes the code that publishes: code optimized while the loop was the
  * path taken calls the walk out of line for good (64 types, counted: 521 instructions a publish
  * at 16, 451 at 2). The price is a build (~500 instructions) each time a list that was published
- * three times or more in a row changes.
+ * three times or more in a row changes. (Making a list that drops walks wait longer for the next
+ * cost lists changing every 8 to 40 publishes more than it saved: docs/bench.md, session 12.)
  */
 export const UNROLL_AFTER = 2;
 /** Beyond this many subscribers a call's own cost hides the loop's, and the code would only grow. */

@@ -33,10 +33,30 @@ describe("the benchmark report's targets", () => {
 
     const onManyTypes = judge([row("types-64", { "agent-bus": 100, tseep: 130 })]);
     expect(peerTarget(onManyTypes).met).toBe(false);
-    expect(peerTarget(onManyTypes).detail).toMatch(/faster peers: types-64: tseep 1\.30x/u);
+    expect(peerTarget(onManyTypes).detail).toMatch(/peers ahead: types-64: tseep 1\.30x/u);
 
     const otherPeer = judge([row("publish-1", { "agent-bus": 100, nanoevents: 120 })]);
     expect(peerTarget(otherPeer).met).toBe(false);
+  });
+
+  it("counts a peer that holds a subscription in fewer bytes as ahead, and names the figures", () => {
+    const memory = (peerBytes: number) =>
+      peerTarget(
+        checkTargets(
+          [row("types-64", { "agent-bus": 100, nanoevents: 90 })],
+          {},
+          {
+            "memory-1type": {
+              "agent-bus": { 100000: { median: 88 } },
+              nanoevents: { 100000: { median: peerBytes } },
+            },
+          },
+        ) as Target[],
+      );
+    expect(memory(9).met).toBe(false);
+    expect(memory(9).detail).toMatch(/memory-1type: 88 B a subscription, fewer for nanoevents 9 B/u);
+    expect(memory(120).met).toBe(true);
+    expect(memory(120).detail).not.toMatch(/memory/u);
   });
 
   it("counts only a cost against an unused feature, not a faster result", () => {

@@ -32,11 +32,18 @@ export interface RedisTransportOptions extends Omit<RedisOptions, "lazyConnect">
    */
   duplicateWindow?: number;
   /**
-   * While disconnected: "buffer" queues publishes in ioredis's offline queue and sends them on
-   * reconnect; "reject" makes publish throw a TransportError.
+   * While disconnected: "buffer" queues publishes in ioredis's offline queue (up to
+   * `bufferBytes`) and sends them on reconnect; "reject" makes publish throw a TransportError.
    * @default "buffer"
    */
   disconnected?: "buffer" | "reject";
+  /**
+   * Bytes of events (their JSON) queued while disconnected; a publish beyond throws a
+   * TransportError. Without a cap, a server that stays away grows the offline queue until the
+   * process runs out of memory.
+   * @default 8388608
+   */
+  bufferBytes?: number;
 }
 
 /** The options with their defaults; `client` is what goes to ioredis. */
@@ -47,6 +54,7 @@ export interface Settings extends ConsumerOptions {
   readonly maxLength: number;
   readonly duplicateWindow: number;
   readonly disconnected: "buffer" | "reject";
+  readonly bufferBytes: number;
   readonly client: Omit<RedisOptions, "lazyConnect">;
 }
 
@@ -59,6 +67,7 @@ export function resolve(options: RedisTransportOptions): Settings {
     maxLength = 100_000,
     duplicateWindow = 120_000,
     disconnected = "buffer",
+    bufferBytes = 8 * 1024 * 1024,
     maxDeliver = 5,
     ackWait = 30_000,
     ...client
@@ -75,6 +84,8 @@ export function resolve(options: RedisTransportOptions): Settings {
     );
   if (disconnected !== "buffer" && disconnected !== "reject")
     throw new TypeError(`disconnected must be "buffer" or "reject", got ${JSON.stringify(disconnected)}`);
+  if (!Number.isInteger(bufferBytes) || bufferBytes < 0)
+    throw new TypeError(`bufferBytes must be a non-negative integer, got ${String(bufferBytes)}`);
   return {
     url,
     namespace,
@@ -82,6 +93,7 @@ export function resolve(options: RedisTransportOptions): Settings {
     maxLength,
     duplicateWindow,
     disconnected,
+    bufferBytes,
     maxDeliver,
     ackWait,
     client,

@@ -55,6 +55,8 @@ interface Encoded {
   readonly type: string;
   readonly id: string;
   readonly text: string;
+  /** Its UTF-8 length when it goes to the offline queue, else 0. */
+  readonly bytes: number;
 }
 
 class RedisTransport implements Transport {
@@ -72,6 +74,8 @@ class RedisTransport implements Transport {
   private closing = false;
   /** Publishes handed to ioredis's offline queue since the connection was lost. */
   private queued = 0;
+  /** Their bytes, held against `bufferBytes`. */
+  private queuedBytes = 0;
 
   constructor(options: RedisTransportOptions) {
     this.settings = resolve(options);
@@ -91,6 +95,7 @@ class RedisTransport implements Transport {
     followStatus(command, url, context, () => this.closing);
     command.on("ready", () => {
       this.queued = 0;
+      this.queuedBytes = 0;
     });
     const subscriber = command.duplicate();
     this.subscriber = subscriber;
@@ -115,13 +120,22 @@ class RedisTransport implements Transport {
       { [ORIGIN_ATTRIBUTE]: this.context?.origin ?? "" },
       this.settings.maxPayload,
     );
-    return { channel: this.names.event(envelope.type), type: envelope.type, id: envelope.id, text };
+    const bytes = this.offlineBytes(text);
+    if (this.queuedBytes + bytes > this.settings.bufferBytes) {
+      throw new TransportError(
+        `[EventBus:redis] publish of "${envelope.type}" refused: disconnected and the offline queue holds ${this.queuedBytes} of ${this.settings.bufferBytes} bytes (bufferBytes)`,
+      );
+    }
+    return { channel: this.names.event(envelope.type), type: envelope.type, id: envelope.id, text, bytes };
   }
 
   send(frame: unknown): void {
-    const { channel, type, id, text } = frame as Encoded;
+    const { channel, type, id, text, bytes } = frame as Encoded;
     const command = this.connection();
-    if (command.status !== "ready") this.queued++;
+    if (command.status !== "ready") {
+      this.queued++;
+      this.queuedBytes += bytes;
+    }
     // Only events some group or durable subscription wants pay for the stream.
     if (this.routes.wanted(type))
       this.routes.store(command, id, type, text).catch((error: unknown) => this.failed("store", type, error));
@@ -208,6 +222,12 @@ class RedisTransport implements Transport {
     });
   }
 
+  /** The bytes a text adds to the offline queue: 0 while connected, so a publish then pays nothing for the cap. */
+  private offlineBytes(text: string): number {
+    const command = this.command;
+    return command === undefined || command.status === "ready" ? 0 : Buffer.byteLength(text);
+  }
+
   /** Publishes `bus.deadletter` with the event, the consumer and the error. */
   private deadLetter(envelope: Envelope, consumer: string, deliveries: number, error: unknown): void {
     const letter = createDeadLetter(envelope, consumer, deliveries, error);
@@ -222,6 +242,8 @@ class RedisTransport implements Transport {
       type: letter.type,
       id: letter.id,
       text,
+      // Counted, never refused: the failed event it reports is acknowledged once it is sent.
+      bytes: this.offlineBytes(text),
     } satisfies Encoded);
     this.log(
       `dead-lettered "${envelope.type}" ${envelope.id} after ${deliveries} deliveries to "${consumer}"`,

@@ -5,8 +5,8 @@
 import { readFileSync, rmSync } from "node:fs";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { EventBus, type TransportStatus } from "../../src/index.js";
-import { redisTransport } from "../../src/transports/redis.js";
+import { EventBus, TransportError, type TransportStatus } from "../../src/index.js";
+import { type RedisTransportOptions, redisTransport } from "../../src/transports/redis.js";
 import { linked, uniqueNamespace, waitFor } from "../conformance/helpers.js";
 import { durablePeer, expectDurableCatchUp, expectPeersExchange } from "./_peer-scenarios.js";
 import { freePort, type Peer } from "./_processes.js";
@@ -79,43 +79,75 @@ describe.skipIf(!hasRedisServer())("redis faults with an own server", FAULT_TIMI
     expect(new Set(live).size).toBe(live.length);
   }, 30_000);
 
-  it("while disconnected: buffers in the offline queue and sends on reconnect, or rejects", async () => {
+  it("while disconnected: buffers in the offline queue up to bufferBytes and sends on reconnect, or rejects", async () => {
     const namespace = uniqueNamespace("offline");
     const states: string[] = [];
-    const make = (disconnected: "buffer" | "reject") => {
+    const make = (name: string, options: Partial<RedisTransportOptions>) => {
       const bus = new EventBus({
-        transport: redisTransport({ url: server.url, namespace, ...fast, disconnected }),
-        onStatus: (status: TransportStatus) => states.push(`${disconnected}:${status.state}`),
+        transport: redisTransport({ url: server.url, namespace, ...fast, ...options }),
+        onStatus: (status: TransportStatus) => states.push(`${name}:${status.state}`),
       });
       buses.push(bus);
       return bus;
     };
-    const buffering = make("buffer");
-    const rejecting = make("reject");
+    const buffering = make("buffer", { disconnected: "buffer" });
+    const rejecting = make("reject", { disconnected: "reject" });
+    // Room for a few events of ~300 bytes of CloudEvents JSON each, not for ten.
+    const capped = make("capped", { bufferBytes: 1000 });
     const durable = await busOn(namespace);
     durable.subscribe("offline.>", () => undefined, { durable: "offline" });
-    await Promise.all([buffering.ready(), rejecting.ready(), durable.ready()]);
+    await Promise.all([buffering.ready(), rejecting.ready(), capped.ready(), durable.ready()]);
     await linked(buffering, durable);
     await server.kill();
     await waitFor(
-      () => states.includes("buffer:disconnected") && states.includes("reject:disconnected"),
+      () => ["buffer", "reject", "capped"].every((name) => states.includes(`${name}:disconnected`)),
       "disconnects",
       // Generous: the full suite runs beside this one on two cores.
       15_000,
     );
     expect(() => rejecting.publish("offline.rejected", 1)).toThrow(/disconnected: "reject"/u);
     for (let i = 0; i < 10; i++) buffering.publish("offline.held", i);
+    const capError = (() => {
+      for (let i = 0; i < 10; i++) {
+        try {
+          capped.publish("offline.capped", i);
+        } catch (error) {
+          return { error, accepted: i };
+        }
+      }
+      return undefined;
+    })();
+    expect(capError?.error).toBeInstanceOf(TransportError);
+    expect(String(capError?.error)).toMatch(
+      /offline\.capped" refused: .*holds \d+ of 1000 bytes \(bufferBytes\)/u,
+    );
+    const accepted = capError?.accepted ?? 0;
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThan(10);
     await server.start();
     await waitFor(
-      () => states.filter((state) => state === "buffer:connected").length === 2,
+      () =>
+        ["buffer", "capped"].every((name) => states.filter((s) => s === `${name}:connected`).length === 2),
       "reconnect",
       10_000,
     );
     let stored = 0;
+    let storedCapped = 0;
     const deadline = Date.now() + 5000;
-    while (stored < 10 && Date.now() < deadline) stored = await storedCount(namespace, "offline.held");
+    while ((stored < 10 || storedCapped < accepted) && Date.now() < deadline) {
+      stored = await storedCount(namespace, "offline.held");
+      storedCapped = await storedCount(namespace, "offline.capped");
+    }
     expect(stored).toBe(10);
+    // What the cap accepted arrived; what it refused was never queued.
+    expect(storedCapped).toBe(accepted);
     expect(await storedCount(namespace, "offline.rejected")).toBe(0);
+    // Connected again, the cap is free: a publish goes through at once.
+    capped.publish("offline.capped", 99);
+    const after = Date.now() + 5000;
+    while (storedCapped < accepted + 1 && Date.now() < after)
+      storedCapped = await storedCount(namespace, "offline.capped");
+    expect(storedCapped).toBe(accepted + 1);
   }, 45_000);
 
   it("a durable subscriber killed and restarted catches up in order", async () => {

@@ -95,6 +95,50 @@ describe("unrolled walks", () => {
     expect(errors).toEqual([[boom, "t"]]);
   });
 
+  it("report the callback that threw, wherever it stands, and go on with the rest once each", () => {
+    for (let thrower = 0; thrower < 4; thrower++) {
+      const failed: unknown[] = [];
+      const bus = new EventBus({ onError: (_error, context) => failed.push(context.callback) });
+      const calls: number[] = [];
+      const callbacks = [0, 1, 2, 3].map((i) => (n: number) => {
+        if (n < 0) return;
+        calls.push(i);
+        if (i === thrower && inUnrolledWalk()) throw new Error(`boom ${i}`);
+      });
+      for (const callback of callbacks) bus.subscribe("t", callback);
+      warm(bus, "t");
+      bus.publish("t", 1);
+      expect(calls).toEqual([0, 1, 2, 3]);
+      expect(failed).toEqual([callbacks[thrower]]);
+      // The walk serves the next publish as well.
+      calls.length = 0;
+      failed.length = 0;
+      bus.publish("t", 2);
+      expect(calls).toEqual([0, 1, 2, 3]);
+      expect(failed).toHaveLength(1);
+    }
+  });
+
+  it("skip a subscriber that a throwing callback removed before throwing", () => {
+    const failed: string[] = [];
+    const bus = new EventBus({ onError: (error) => failed.push((error as Error).message) });
+    const calls: string[] = [];
+    let offC: () => void = () => undefined;
+    bus.subscribe("t", (n: number) => n >= 0 && calls.push("a"));
+    bus.subscribe("t", (n: number) => {
+      if (n < 0 || !inUnrolledWalk()) return;
+      calls.push("b");
+      offC();
+      throw new Error("b failed");
+    });
+    offC = bus.subscribe("t", (n: number) => n >= 0 && calls.push("c"));
+    bus.subscribe("t", (n: number) => n >= 0 && calls.push("d"));
+    warm(bus, "t");
+    bus.publish("t", 1);
+    expect(calls).toEqual(["a", "b", "d"]);
+    expect(failed).toEqual(["b failed"]);
+  });
+
   it("report a promise a callback returned that rejects", async () => {
     const errors: unknown[] = [];
     const bus = new EventBus({ onError: (error) => errors.push(error) });

@@ -1,5 +1,5 @@
-// CI runs the instruction counts in smoke mode: one scenario, the plain loop and agent-bus, a few
-// thousand operations (cold code, so the figures mean nothing), to prove that callgrind runs the
+// CI runs the instruction counts in smoke mode: one scenario, the plain loop and agent-bus, few
+// operations (code barely warm, so the figures mean nothing), to prove that callgrind runs the
 // cases and the report gets numbers. The figures come from `npm run bench:instructions`.
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";

@@ -21,11 +21,74 @@ export interface PortLike {
 /** One message of the protocol; `t` tells its kind. */
 type Message = { t: string; id?: number } & Record<string, unknown>;
 
-/** Listens to a port; returns the removal. */
+/**
+ * Messages posted to one port within a turn, sent as one batch when the turn's microtasks run:
+ * a postMessage costs far more than cloning one more small message into it (one worker, 128 B
+ * events: see docs/bench-transports.md). Every kind goes through it, so the order on the port is
+ * the order of the posts. A batch of one goes as the message itself.
+ */
+export class Outbox {
+  private pending: Message[] = [];
+
+  constructor(private readonly port: PortLike) {}
+
+  post(message: Message): void {
+    const count = this.pending.push(message);
+    if (count === 1) queueMicrotask(this.flush);
+    // A publisher that never yields still hands its events over, in batches of a bounded size.
+    else if (count >= MAX_BATCH) this.flush();
+  }
+
+  /** Posts what is pending now (a bus closing, or a batch full). */
+  readonly flush = (): void => {
+    const items = this.pending;
+    if (items.length === 0) return;
+    this.pending = [];
+    try {
+      this.port.postMessage(items.length === 1 ? items[0] : { t: BATCH, items });
+    } catch {
+      // A message the port cannot clone must not take the others with it: each goes alone, and
+      // only the ones that cannot are reported (a posted message has no caller left to throw to).
+      for (const item of items) {
+        try {
+          this.port.postMessage(item);
+        } catch (error) {
+          console.warn(
+            `[EventBus:worker] dropped a ${JSON.stringify(item.t)} port message: ${String(error)}`,
+          );
+        }
+      }
+    }
+  };
+}
+
+/** Kind of the message that carries several. */
+const BATCH = "batch";
+/** Messages in one batch at most: a cap on what one clone holds and the wait of its first. */
+export const MAX_BATCH = 512;
+
+function isMessage(message: unknown): message is Message {
+  return typeof message === "object" && message !== null && typeof (message as Message).t === "string";
+}
+
+/**
+ * Listens to a port, a batch read as the messages it holds; returns the removal. A handler that
+ * throws on one message is reported and the next ones still come: the port serves on.
+ */
 export function listen(port: PortLike, handler: (message: Message) => void): () => void {
+  const handle = (message: Message) => {
+    try {
+      handler(message);
+    } catch (error) {
+      console.error(`[EventBus:worker] handling a ${JSON.stringify(message.t)} port message failed:`, error);
+    }
+  };
   const onMessage = (message: unknown) => {
-    if (typeof message === "object" && message !== null && typeof (message as Message).t === "string")
-      handler(message as Message);
+    if (!isMessage(message)) return;
+    if (message.t !== BATCH) handle(message);
+    else if (Array.isArray(message.items)) {
+      for (const item of message.items) if (isMessage(item)) handle(item);
+    }
   };
   if (typeof port.on === "function") {
     port.on("message", onMessage);
@@ -82,7 +145,8 @@ export function bridge(hub: HubLink, port: PortLike): () => void {
   const owned = new Map<number, () => void>();
   const asks = new Map<number, (reply: HubReply) => void>();
   let nextAsk = 0;
-  const post = (message: Message) => port.postMessage(message);
+  const outbox = new Outbox(port);
+  const post = (message: Message) => outbox.post(message);
   const answerer =
     (id: number): HubAnswer =>
     (frame) =>
@@ -128,6 +192,7 @@ export function bridge(hub: HubLink, port: PortLike): () => void {
     else console.warn(`[EventBus:worker] dropped a malformed port message of kind ${JSON.stringify(m.t)}`);
   });
   return () => {
+    outbox.flush();
     stop();
     for (const off of owned.values()) off();
     owned.clear();
@@ -149,7 +214,11 @@ export class PortLink implements HubLink {
   private stop: (() => void) | undefined;
   private welcomed: (() => void) | undefined;
 
-  constructor(private readonly port: PortLike) {}
+  private readonly outbox: Outbox;
+
+  constructor(private readonly port: PortLike) {
+    this.outbox = new Outbox(port);
+  }
 
   /** Says hello until the hub answers: the main thread may attach the port a little later. */
   open(timeout: number): Promise<void> {
@@ -164,23 +233,24 @@ export class PortLink implements HubLink {
               `no hub answered on the port within ${timeout} ms: is workerTransport() set up on the other side?`,
             ),
           );
-        } else this.port.postMessage({ t: "hello" });
+        } else this.outbox.post({ t: "hello" });
       }, 50);
       this.welcomed = () => {
         clearInterval(hello);
         resolve();
       };
-      this.port.postMessage({ t: "hello" });
+      this.outbox.post({ t: "hello" });
     });
   }
 
   close(): void {
+    this.outbox.flush();
     this.stop?.();
     this.stop = undefined;
   }
 
   publish(namespace: string, eventType: string, frame: unknown): void {
-    this.port.postMessage({ t: "pub", ns: namespace, type: eventType, frame });
+    this.outbox.post({ t: "pub", ns: namespace, type: eventType, frame });
   }
 
   subscribe(
@@ -191,14 +261,14 @@ export class PortLink implements HubLink {
   ): () => void {
     const id = ++this.nextId;
     this.deliveries.set(id, delivery);
-    this.port.postMessage({ t: "sub", id, ns: namespace, pattern, group });
+    this.outbox.post({ t: "sub", id, ns: namespace, pattern, group });
     return () => this.drop(id);
   }
 
   respond(namespace: string, eventType: string, answer: HubAnswer): () => void {
     const id = ++this.nextId;
     this.answers.set(id, answer);
-    this.port.postMessage({ t: "resp", id, ns: namespace, type: eventType });
+    this.outbox.post({ t: "resp", id, ns: namespace, type: eventType });
     return () => this.drop(id);
   }
 
@@ -228,14 +298,14 @@ export class PortLink implements HubLink {
     const id = ++this.nextId;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
-      this.port.postMessage({ ...message, id });
+      this.outbox.post({ ...message, id });
     });
   }
 
   private drop(id: number): void {
     this.deliveries.delete(id);
     this.answers.delete(id);
-    this.port.postMessage({ t: "unsub", id });
+    this.outbox.post({ t: "unsub", id });
   }
 
   private receive(m: Message): void {
@@ -256,9 +326,9 @@ export class PortLink implements HubLink {
         ? Promise.resolve({ ok: false, error: { name: "NoResponderError", message: "the responder left" } })
         : answer(frame);
     reply.then(
-      (value) => this.port.postMessage({ t: "answer", id, reply: value }),
+      (value) => this.outbox.post({ t: "answer", id, reply: value }),
       (error: unknown) =>
-        this.port.postMessage({ t: "answer", id, reply: { ok: false, error: replyError(error) } }),
+        this.outbox.post({ t: "answer", id, reply: { ok: false, error: replyError(error) } }),
     );
   }
 }

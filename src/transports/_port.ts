@@ -1,12 +1,14 @@
 /**
  * The worker transport's protocol over a message port: a client side that proxies HubLink
  * calls to the hub in the main thread, and a bridge there that serves one port from the hub.
- * Ports keep message order, so per-publisher order holds end to end.
+ * Ports keep message order, so per-publisher order holds end to end. What one side posts in a
+ * turn crosses as one batch (`Outbox`), events packed as arrays (_port-frames.ts).
  */
 import { NoResponderError } from "../errors.js";
 import { assertEventType, assertPattern } from "../patterns.js";
 import type { WireError } from "./_codec.js";
 import type { HubAnswer, HubDelivery, HubLink, HubReply } from "./_hub.js";
+import { packEvent, unpackEvent } from "./_port-frames.js";
 
 /** A Worker, a worker's `parentPort`, a MessagePort (Node or web), or anything alike. */
 export interface PortLike {
@@ -28,11 +30,11 @@ type Message = { t: string; id?: number } & Record<string, unknown>;
  * the order of the posts. A batch of one goes as the message itself.
  */
 export class Outbox {
-  private pending: Message[] = [];
+  private pending: (Message | unknown[])[] = [];
 
   constructor(private readonly port: PortLike) {}
 
-  post(message: Message): void {
+  post(message: Message | unknown[]): void {
     const count = this.pending.push(message);
     if (count === 1) queueMicrotask(this.flush);
     // A publisher that never yields still hands its events over, in batches of a bounded size.
@@ -54,7 +56,7 @@ export class Outbox {
           this.port.postMessage(item);
         } catch (error) {
           console.warn(
-            `[EventBus:worker] dropped a ${JSON.stringify(item.t)} port message: ${String(error)}`,
+            `[EventBus:worker] dropped a ${JSON.stringify(Array.isArray(item) ? item[0] : item.t)} port message: ${String(error)}`,
           );
         }
       }
@@ -83,12 +85,16 @@ export function listen(port: PortLike, handler: (message: Message) => void): () 
       console.error(`[EventBus:worker] handling a ${JSON.stringify(message.t)} port message failed:`, error);
     }
   };
+  const one = (message: unknown) => {
+    if (Array.isArray(message)) {
+      const unpacked = unpackEvent(message);
+      if (unpacked !== undefined) handle(unpacked as Message);
+    } else if (isMessage(message)) handle(message);
+  };
   const onMessage = (message: unknown) => {
-    if (!isMessage(message)) return;
-    if (message.t !== BATCH) handle(message);
-    else if (Array.isArray(message.items)) {
-      for (const item of message.items) if (isMessage(item)) handle(item);
-    }
+    if (isMessage(message) && message.t === BATCH) {
+      if (Array.isArray(message.items)) for (const item of message.items) one(item);
+    } else one(message);
   };
   if (typeof port.on === "function") {
     port.on("message", onMessage);
@@ -158,7 +164,8 @@ export function bridge(hub: HubLink, port: PortLike): () => void {
     hello: () => post({ t: "welcome" }),
     pub: (m) => hub.publish(m.ns as string, m.type as string, m.frame),
     sub: (m) => {
-      const delivery: HubDelivery = (type, frame) => post({ t: "msg", id: m.id, type, frame });
+      const delivery: HubDelivery = (type, frame) =>
+        outbox.post(packEvent("msg", m.id as number, type, frame) ?? { t: "msg", id: m.id, type, frame });
       owned.set(
         m.id as number,
         hub.subscribe(m.ns as string, m.pattern as string, m.group as string | undefined, delivery),
@@ -250,7 +257,9 @@ export class PortLink implements HubLink {
   }
 
   publish(namespace: string, eventType: string, frame: unknown): void {
-    this.outbox.post({ t: "pub", ns: namespace, type: eventType, frame });
+    this.outbox.post(
+      packEvent("pub", namespace, eventType, frame) ?? { t: "pub", ns: namespace, type: eventType, frame },
+    );
   }
 
   subscribe(

@@ -158,6 +158,22 @@ describe("raw messages on a worker port", () => {
       }),
       200,
     );
+    // Events as the port packs them (kind, id or namespace, type, body, 9 header slots), with junk
+    // in every slot: alone, and together in a batch.
+    const slot = fc.oneof(fc.string({ maxLength: 8 }), fc.constant(undefined), fc.anything());
+    const packedJunk = fc.sample(
+      fc.oneof(
+        fc.tuple(
+          fc.constantFrom("pub", "msg", "sub"),
+          fc.oneof(fc.constant("fuzz"), fc.integer(), slot),
+          fc.oneof(fc.constant(TYPE), slot),
+          fc.oneof(fc.constant('{"a":1}'), slot),
+          ...Array.from({ length: 9 }, () => slot),
+        ),
+        fc.array(fc.anything(), { maxLength: 14 }),
+      ),
+      200,
+    );
     const errors: unknown[] = [];
     const onError = (error: unknown) => errors.push(error);
     process.on("uncaughtException", onError);
@@ -178,6 +194,8 @@ describe("raw messages on a worker port", () => {
         POLLUTING_JSON.length,
       );
       for (const message of junk) channel.port2.postMessage(message);
+      for (const message of packedJunk) channel.port2.postMessage(message);
+      channel.port2.postMessage({ t: "batch", items: [...junk.slice(0, 50), ...packedJunk] });
       const after: unknown[] = [];
       subscriber.subscribe("fuzz.still", (data) => after.push(data));
       await subscriber.ready();
@@ -185,7 +203,7 @@ describe("raw messages on a worker port", () => {
       await waitFor(() => after.length === 1, "an event after the junk");
       record(context, {
         injected: "junk protocol messages (worker port)",
-        sent: junk.length,
+        sent: junk.length + 2 * packedJunk.length + 50,
         lost: 0,
         duplicated: 0,
         reordered: 0,

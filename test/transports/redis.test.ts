@@ -357,7 +357,9 @@ describe.skipIf(skip)("redis transport specifics", () => {
     expect(() => redisTransport({ namespace: "a b" })).toThrow(/namespace/u);
     expect(() => redisTransport({ maxLength: 0 })).toThrow(/maxLength must be a positive integer, got 0/u);
     expect(() => redisTransport({ disconnected: "drop" as "reject" })).toThrow(/disconnected/u);
-    expect(() => redisTransport({ bufferBytes: -1 })).toThrow(/bufferBytes must be a non-negative integer, got -1/u);
+    expect(() => redisTransport({ bufferBytes: -1 })).toThrow(
+      /bufferBytes must be a non-negative integer, got -1/u,
+    );
     expect(() => redisTransport({ bufferBytes: 1.5 })).toThrow(/bufferBytes .* got 1\.5/u);
   });
 });

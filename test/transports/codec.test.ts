@@ -116,8 +116,31 @@ describe("encodeJson", () => {
 });
 
 describe("text bodies (worker and memory links)", () => {
-  const frameSize = (data: unknown, maxBytes: number) =>
-    encodeFrame(createEnvelope("codec.size", data, "test", "id-1"), { origin: "origin" }, maxBytes, asText);
+  const withAttributes = [
+    {},
+    { correlationid: "corr-1" },
+    { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+    { correlationid: "c", traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00" },
+  ];
+  const frameSize = (data: unknown, maxBytes: number, options = {}, id = "id-1") =>
+    encodeFrame(
+      createEnvelope("codec.size", data, "test", id, options),
+      { origin: "origin", idPrefix: "id-" },
+      maxBytes,
+      asText,
+    );
+
+  it("counts headers and bytes exactly at the edge, whichever optional headers a frame has", () => {
+    for (const options of withAttributes) {
+      for (const id of ["id-1", "other-7"]) {
+        const { headers, body } = frameSize({ a: 1 }, Number.MAX_SAFE_INTEGER, options, id);
+        let exact = Buffer.byteLength(body as string);
+        for (const [name, value] of Object.entries(headers)) exact += name.length + value.length + 4;
+        expect(frameSize({ a: 1 }, exact, options, id).headers).toEqual(headers);
+        expect(() => frameSize({ a: 1 }, exact - 1, options, id)).toThrow(PayloadError);
+      }
+    }
+  });
 
   it("counts a text body in UTF-8 bytes against the limit, exactly at the edge", () => {
     fc.assert(

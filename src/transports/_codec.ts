@@ -218,6 +218,36 @@ export function encodeFrame<Body extends FrameBody = Uint8Array>(
 }
 
 /**
+ * A message whose own type is not the one its subject or channel addressed. Thrown by the
+ * decoders, so that a transport can tell another namespace's event from a malformed one.
+ */
+export class TypeMismatchError extends Error {
+  constructor(
+    message: string,
+    /** The type the subject or channel names, read from this bus's namespace. */
+    readonly addressedType: string,
+    /** The type the message itself carries. */
+    readonly ownType: unknown,
+  ) {
+    super(message);
+    this.name = "TypeMismatchError";
+  }
+
+  /**
+   * True when the message belongs to a namespace nested in this one, or to one this one nests in.
+   * Such namespaces share subjects and channels: read from `a`, the event `task` of namespace
+   * `a.b` is addressed to `b.task`; read from `a.b`, the event `b.task` of `a` is addressed to
+   * `task`. Either way it is another namespace's event, skipped without a word, not a malformed one.
+   */
+  get fromOtherNamespace(): boolean {
+    const own = this.ownType;
+    if (typeof own !== "string" || own === "") return false;
+    const addressed = this.addressedType;
+    return addressed.endsWith(`.${own}`) || own.endsWith(`.${addressed}`);
+  }
+}
+
+/**
  * Rebuilds the envelope of a received message; throws an Error saying what is wrong with it.
  * @param subjectType the event type the message was addressed to (its subject without namespace)
  */
@@ -236,7 +266,11 @@ export function decodeFrame(
   if (!id) throw new Error("ce-id is missing");
   if (!source) throw new Error("ce-source is missing");
   if (type !== subjectType) {
-    throw new Error(`ce-type ${JSON.stringify(type)} does not match the subject's type "${subjectType}"`);
+    throw new TypeMismatchError(
+      `ce-type ${JSON.stringify(type)} does not match the subject's type "${subjectType}"`,
+      subjectType,
+      type,
+    );
   }
   const contentType = header("content-type");
   let data: unknown;

@@ -8,7 +8,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { Envelope } from "../envelope.js";
 import { TransportError } from "../errors.js";
 import type { RemoteDelivery, RemoteSubscription, TransportContext } from "../transport.js";
-import { decodeFrame, encodeFrame, type WireHeaders } from "./_codec.js";
+import { decodeFrame, encodeFrame, TypeMismatchError, type WireHeaders } from "./_codec.js";
 import { createDeadLetter } from "./_deadletter.js";
 import { headerOf, type NatsModules, toHeaders } from "./_nats-wire.js";
 
@@ -164,6 +164,8 @@ export class Durable {
     try {
       envelope = decodeFrame(msg.subject.slice(this.namespace.length + 1), headerOf(msg.headers), msg.data);
     } catch (error) {
+      // Another namespace's event, stored in this stream because that namespace nests in this one.
+      if (error instanceof TypeMismatchError && error.fromOtherNamespace) return msg.ack();
       this.context?.log(
         `dropped a malformed message on "${msg.subject}" (durable "${name}"): ${(error as Error).message}`,
       );
@@ -226,12 +228,26 @@ export class Durable {
         () => true,
         () => false,
       );
-      if (!found) await jsm.streams.add({ name: this.stream, subjects: [`${this.namespace}.>`] });
+      if (!found) await this.addStream(jsm);
     });
     this.streamReady.catch(() => {
       this.streamReady = undefined;
     });
     return this.streamReady;
+  }
+
+  private async addStream(jsm: JetStreamManager): Promise<void> {
+    const subjects = `${this.namespace}.>`;
+    try {
+      await jsm.streams.add({ name: this.stream, subjects: [subjects] });
+    } catch (error) {
+      if (!/overlap/iu.test(String(error))) throw error;
+      // Namespaces that nest ("a" and "a.b") share subjects, and a server holds one stream per subject.
+      throw new TransportError(
+        `[EventBus:nats] cannot create the JetStream stream "${this.stream}" for "${subjects}": another stream holds some of them: the stream of a namespace this one nests in or that nests in it ("a" and "a.b"), or a stream of your own. Use namespaces that do not nest; for a stream of your own that holds "${subjects}", set the stream option to its name`,
+        { cause: error },
+      );
+    }
   }
 
   private jetstream(): Promise<Jet> {

@@ -7,7 +7,7 @@ import type { Redis } from "ioredis";
 import type { Envelope } from "../envelope.js";
 import { PayloadError, TransportError } from "../errors.js";
 import { isPattern } from "../patterns.js";
-import { BYTES_TYPE, encodeJson, JSON_TYPE } from "./_codec.js";
+import { BYTES_TYPE, encodeJson, JSON_TYPE, TypeMismatchError } from "./_codec.js";
 
 /** Attribute naming the publishing bus, so that a bus drops its own echoes. */
 export const ORIGIN_ATTRIBUTE = "agentbusorigin";
@@ -88,7 +88,11 @@ export function decodeStructured(message: string, channelType: string | undefine
   if (id === undefined) throw new Error("id is missing");
   if (source === undefined) throw new Error("source is missing");
   if (type === undefined || (channelType !== undefined && type !== channelType))
-    throw new Error(`type ${JSON.stringify(event.type)} does not match the channel's type "${channelType}"`);
+    throw new TypeMismatchError(
+      `type ${JSON.stringify(event.type)} does not match the channel's type "${channelType}"`,
+      channelType ?? "",
+      type,
+    );
   let data: unknown = event.data;
   if ("data_base64" in event) {
     if (typeof event.data_base64 !== "string") throw new Error("data_base64 is not a string");

@@ -27,6 +27,7 @@ import {
   encodeFrame,
   isEcho,
   JSON_TYPE,
+  TypeMismatchError,
   type WireFrame,
 } from "./_codec.js";
 import { Durable, type DurableOptions } from "./_nats-durable.js";
@@ -260,6 +261,7 @@ class NatsTransport implements Transport {
       const body = header("content-type") === JSON_TYPE ? jsonBody(msg) : msg.data;
       return decodeFrame(eventType, header, body);
     } catch (error) {
+      if (error instanceof TypeMismatchError && error.fromOtherNamespace) return undefined;
       this.log(`dropped a malformed message on "${msg.subject}": ${(error as Error).message}`);
       return undefined;
     }

@@ -197,6 +197,35 @@ export function describeTransportConformance(
       expect(seen).toEqual({ b: 1, other: 0 });
     });
 
+    it("isolates namespaces that nest, both ways, without logging the other's events", async () => {
+      // "<ns>.inner" nests in "<ns>": the inner event "task" and the outer event "inner.task"
+      // share one subject or channel on a broker.
+      const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+      try {
+        const [outer, outerPublisher] = (await busesOn(2)) as [EventBus, EventBus];
+        const [inner, innerPublisher] = (await busesOn(2, `${namespace}.inner`)) as [EventBus, EventBus];
+        const seen: Record<string, string[]> = { outer: [], inner: [] };
+        const record = (who: string) => (_data: unknown, envelope: Envelope) => {
+          if (!envelope.type.startsWith("probe.")) seen[who]?.push(envelope.type);
+        };
+        outer.subscribe(">", record("outer"));
+        outer.subscribe("inner.task", record("outer"));
+        inner.subscribe(">", record("inner"));
+        await Promise.all([linked(outer, outerPublisher), linked(inner, innerPublisher)]);
+        innerPublisher.publish("task", 1);
+        outerPublisher.publish("inner.task", 2);
+        await Promise.all([barrier(outer, outerPublisher), barrier(inner, innerPublisher)]);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(seen).toEqual({ outer: ["inner.task", "inner.task"], inner: ["task"] });
+        const logged = warn.mock.calls
+          .map((call) => String(call[0]))
+          .filter((line) => line.includes("malformed"));
+        expect(logged).toEqual([]);
+      } finally {
+        warn.mockRestore();
+      }
+    });
+
     it("drops malformed wire input with one log line each and keeps delivering", async () => {
       const [a, b] = (await busesOn(2)) as [EventBus, EventBus];
       const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);

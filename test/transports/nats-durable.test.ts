@@ -1,6 +1,6 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { EventBus, PayloadError } from "../../src/index.js";
 import { natsTransport } from "../../src/transports/nats.js";
 import { linked, uniqueNamespace, waitFor } from "../conformance/helpers.js";
@@ -168,5 +168,37 @@ describe.skipIf(skip)("nats transport specifics", () => {
     await waitFor(() => got.length >= 2, "two payments", 10_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(got).toEqual(["p-1", "p-2"]);
+  });
+  it("says why a nested namespace gets no stream of its own, and an outer durable skips its events without a word", async () => {
+    const outerNamespace = durableNamespace();
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const lines = () => warn.mock.calls.map((call) => String(call[0]));
+    try {
+      const outer = await busOn(outerNamespace);
+      const got: string[] = [];
+      outer.subscribe(">", (_data, envelope) => got.push(envelope.type), { durable: "everything" });
+      await outer.ready();
+      await durableReady(outerNamespace, "everything");
+      // "<outer>.inner" nests in "<outer>": the outer stream already holds its subjects.
+      const inner = await busOn(`${outerNamespace}.inner`);
+      inner.subscribe("task", () => undefined, { durable: "inner-tasks" });
+      await waitFor(
+        () => lines().some((line) => line.includes("cannot create the JetStream stream")),
+        "the overlap",
+      );
+      const reason = lines().find((line) => line.includes("cannot create the JetStream stream")) ?? "";
+      expect(reason).toContain(`"${outerNamespace}.inner.>"`);
+      expect(reason).toMatch(/namespaces that do not nest/u);
+      // The inner event lands in the outer stream (same subject space); the outer durable skips it.
+      inner.publish("task", 1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const sender = await busOn(outerNamespace);
+      sender.publish("after", 2);
+      await waitFor(() => got.includes("after"), "the outer durable's own event", 10_000);
+      expect(got).toEqual(["after"]);
+      expect(lines().filter((line) => line.includes("malformed"))).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

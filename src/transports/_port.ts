@@ -1,110 +1,18 @@
 /**
  * The worker transport's protocol over a message port: a client side that proxies HubLink
  * calls to the hub in the main thread, and a bridge there that serves one port from the hub.
- * Ports keep message order, so per-publisher order holds end to end. What one side posts in a
- * turn crosses as one batch (`Outbox`), events packed as arrays (_port-frames.ts).
+ * Ports keep message order, so per-publisher order holds end to end. A worker's link talks over
+ * a channel of its own (_port-hello.ts); the messages cross in batches (_port-io.ts).
  */
 import { NoResponderError } from "../errors.js";
 import { assertEventType, assertPattern } from "../patterns.js";
 import type { WireError } from "./_codec.js";
 import type { HubAnswer, HubDelivery, HubLink, HubReply } from "./_hub.js";
-import { packEvent, unpackEvent } from "./_port-frames.js";
+import { packEvent } from "./_port-frames.js";
+import { offeredPort, onClosed, shakeHands } from "./_port-hello.js";
+import { listen, type Message, Outbox, type PortLike } from "./_port-io.js";
 
-/** A Worker, a worker's `parentPort`, a MessagePort (Node or web), or anything alike. */
-export interface PortLike {
-  postMessage(message: unknown): void;
-  on?(event: "message", listener: (message: unknown) => void): unknown;
-  off?(event: "message", listener: (message: unknown) => void): unknown;
-  addEventListener?(type: "message", listener: (event: { data: unknown }) => void): void;
-  removeEventListener?(type: "message", listener: (event: { data: unknown }) => void): void;
-  start?(): void;
-}
-
-/** One message of the protocol; `t` tells its kind. */
-type Message = { t: string; id?: number } & Record<string, unknown>;
-
-/**
- * Messages posted to one port within a turn, sent as one batch when the turn's microtasks run:
- * a postMessage costs far more than cloning one more small message into it (one worker, 128 B
- * events: see docs/bench-transports.md). Every kind goes through it, so the order on the port is
- * the order of the posts. A batch of one goes as the message itself.
- */
-export class Outbox {
-  private pending: (Message | unknown[])[] = [];
-
-  constructor(private readonly port: PortLike) {}
-
-  post(message: Message | unknown[]): void {
-    const count = this.pending.push(message);
-    if (count === 1) queueMicrotask(this.flush);
-    // A publisher that never yields still hands its events over, in batches of a bounded size.
-    else if (count >= MAX_BATCH) this.flush();
-  }
-
-  /** Posts what is pending now (a bus closing, or a batch full). */
-  readonly flush = (): void => {
-    const items = this.pending;
-    if (items.length === 0) return;
-    this.pending = [];
-    try {
-      this.port.postMessage(items.length === 1 ? items[0] : { t: BATCH, items });
-    } catch {
-      // A message the port cannot clone must not take the others with it: each goes alone, and
-      // only the ones that cannot are reported (a posted message has no caller left to throw to).
-      for (const item of items) {
-        try {
-          this.port.postMessage(item);
-        } catch (error) {
-          console.warn(
-            `[EventBus:worker] dropped a ${JSON.stringify(Array.isArray(item) ? item[0] : item.t)} port message: ${String(error)}`,
-          );
-        }
-      }
-    }
-  };
-}
-
-/** Kind of the message that carries several. */
-const BATCH = "batch";
-/** Messages in one batch at most: a cap on what one clone holds and the wait of its first. */
-export const MAX_BATCH = 512;
-
-function isMessage(message: unknown): message is Message {
-  return typeof message === "object" && message !== null && typeof (message as Message).t === "string";
-}
-
-/**
- * Listens to a port, a batch read as the messages it holds; returns the removal. A handler that
- * throws on one message is reported and the next ones still come: the port serves on.
- */
-export function listen(port: PortLike, handler: (message: Message) => void): () => void {
-  const handle = (message: Message) => {
-    try {
-      handler(message);
-    } catch (error) {
-      console.error(`[EventBus:worker] handling a ${JSON.stringify(message.t)} port message failed:`, error);
-    }
-  };
-  const one = (message: unknown) => {
-    if (Array.isArray(message)) {
-      const unpacked = unpackEvent(message);
-      if (unpacked !== undefined) handle(unpacked as Message);
-    } else if (isMessage(message)) handle(message);
-  };
-  const onMessage = (message: unknown) => {
-    if (isMessage(message) && message.t === BATCH) {
-      if (Array.isArray(message.items)) for (const item of message.items) one(item);
-    } else one(message);
-  };
-  if (typeof port.on === "function") {
-    port.on("message", onMessage);
-    return () => port.off?.("message", onMessage);
-  }
-  const onEvent = (event: { data: unknown }) => onMessage(event.data);
-  port.addEventListener?.("message", onEvent);
-  port.start?.();
-  return () => port.removeEventListener?.("message", onEvent);
-}
+export type { PortLike } from "./_port-io.js";
 
 function replyError(error: unknown): WireError {
   return error instanceof Error
@@ -146,9 +54,27 @@ function wellFormed(m: Message): boolean {
   return fields?.every((field) => fieldValid(m, field)) === true;
 }
 
-/** Serves one port from the hub; returns the detach, which drops the port's subscriptions. */
-export function bridge(hub: HubLink, port: PortLike): () => void {
+/**
+ * Serves one port from the hub; returns the detach, which drops the port's subscriptions.
+ * @param own whether the port is a link's own channel; otherwise it may carry the program's own
+ * messages too, and those (kinds the protocol does not have) are left alone without a word
+ */
+export function bridge(hub: HubLink, port: PortLike, own = false): () => void {
   const owned = new Map<number, () => void>();
+  /** Channels of their own that links opened through this port, each served by a bridge too. */
+  const channels = new Map<PortLike, () => void>();
+  const serveChannel = (channel: PortLike) => {
+    const detach = bridge(hub, channel, true);
+    channels.set(channel, detach);
+    // The link closed it (its bus closed, its thread ended): its subscriptions go with it.
+    onClosed(channel, () => {
+      channels.delete(channel);
+      detach();
+    });
+    // The Worker keeps this thread alive while it runs; its channel need not (nor after unref()).
+    channel.unref?.();
+    channel.postMessage({ t: "welcome" });
+  };
   const asks = new Map<number, (reply: HubReply) => void>();
   let nextAsk = 0;
   const outbox = new Outbox(port);
@@ -161,7 +87,11 @@ export function bridge(hub: HubLink, port: PortLike): () => void {
         post({ t: "ask", id: nextAsk, responder: id, frame });
       });
   const handlers: Record<string, (m: Message) => void> = {
-    hello: () => post({ t: "welcome" }),
+    hello: (m) => {
+      const channel = offeredPort(m);
+      if (channel === undefined) post({ t: "welcome" });
+      else serveChannel(channel);
+    },
     pub: (m) => hub.publish(m.ns as string, m.type as string, m.frame),
     sub: (m) => {
       const delivery: HubDelivery = (type, frame) =>
@@ -196,11 +126,16 @@ export function bridge(hub: HubLink, port: PortLike): () => void {
   };
   const stop = listen(port, (m) => {
     if (wellFormed(m)) (handlers[m.t] as (m: Message) => void)(m);
-    else console.warn(`[EventBus:worker] dropped a malformed port message of kind ${JSON.stringify(m.t)}`);
+    else if (own || Object.hasOwn(REQUIRED, m.t)) console.warn(`[EventBus:worker] dropped a malformed port message of kind ${JSON.stringify(m.t)}`);
   });
   return () => {
     outbox.flush();
     stop();
+    for (const [channel, detach] of channels) {
+      detach();
+      channel.close?.();
+    }
+    channels.clear();
     for (const off of owned.values()) off();
     owned.clear();
     for (const resolve of asks.values())
@@ -219,41 +154,31 @@ export class PortLink implements HubLink {
   private readonly answers = new Map<number, HubAnswer>();
   private readonly waiting = new Map<number, (message: Message) => void>();
   private stop: (() => void) | undefined;
-  private welcomed: (() => void) | undefined;
+  /** The port the link talks over: the shared one until a hub welcomes a channel of its own. */
+  private port: PortLike;
+  private outbox: Outbox;
+  private ownChannel = false;
 
-  private readonly outbox: Outbox;
-
-  constructor(private readonly port: PortLike) {
-    this.outbox = new Outbox(port);
+  constructor(private readonly shared: PortLike) {
+    this.port = shared;
+    this.outbox = new Outbox(shared);
   }
 
-  /** Says hello until the hub answers: the main thread may attach the port a little later. */
-  open(timeout: number): Promise<void> {
-    this.stop ??= listen(this.port, (m) => this.receive(m));
-    return new Promise((resolve, reject) => {
-      const started = Date.now();
-      const hello = setInterval(() => {
-        if (Date.now() - started > timeout) {
-          clearInterval(hello);
-          reject(
-            new Error(
-              `no hub answered on the port within ${timeout} ms: is workerTransport() set up on the other side?`,
-            ),
-          );
-        } else this.outbox.post({ t: "hello" });
-      }, 50);
-      this.welcomed = () => {
-        clearInterval(hello);
-        resolve();
-      };
-      this.outbox.post({ t: "hello" });
-    });
+  /** Says hello until a hub answers (the main thread may attach the port a little later). */
+  async open(timeout: number): Promise<void> {
+    if (this.stop !== undefined) return;
+    const { port, stop, own } = await shakeHands(this.shared, timeout, (m) => this.receive(m));
+    this.port = port;
+    this.outbox = new Outbox(port);
+    this.stop = stop;
+    this.ownChannel = own;
   }
 
   close(): void {
     this.outbox.flush();
     this.stop?.();
     this.stop = undefined;
+    if (this.ownChannel) this.port.close?.();
   }
 
   publish(namespace: string, eventType: string, frame: unknown): void {
@@ -319,8 +244,7 @@ export class PortLink implements HubLink {
 
   private receive(m: Message): void {
     const id = m.id as number;
-    if (m.t === "welcome") this.welcomed?.();
-    else if (m.t === "msg") this.deliveries.get(id)?.(m.type as string, m.frame);
+    if (m.t === "msg") this.deliveries.get(id)?.(m.type as string, m.frame);
     else if (m.t === "ask") this.ask(id, m.responder as number, m.frame);
     else if (m.t === "reply" || m.t === "flushed") {
       this.waiting.get(id)?.(m);

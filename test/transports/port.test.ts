@@ -2,7 +2,7 @@
 // order, and a batch is read back as the messages it holds.
 import { MessageChannel } from "node:worker_threads";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { listen, MAX_BATCH, Outbox, type PortLike } from "../../src/transports/_port.js";
+import { listen, MAX_BATCH, Outbox, type PortLike } from "../../src/transports/_port-io.js";
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { EventBus } from "../../src/index.js";
 import { workerTransport } from "../../src/transports/worker.js";
 import { waitFor } from "../conformance/helpers.js";
@@ -56,6 +56,35 @@ describe("worker transport with real worker threads", () => {
     bus.publish("cmd.ask", { to: ready[0] });
     await waitFor(() => asked.length === 1, "the worker's request to come back");
     expect(asked[0]).toEqual({ worker: ready[0], reply: `hello ${ready[0]}` });
+  });
+
+  it("keeps the bus's traffic off the worker's own port, both ways", async () => {
+    const [first] = workers as [Worker, Worker];
+    const warn = vi.spyOn(console, "warn");
+    const seen: unknown[] = [];
+    const mine = (message: unknown) => seen.push(message);
+    first.on("message", mine);
+    try {
+      const got: number[] = [];
+      bus.subscribe(`burst.${first.threadId}`, (i) => got.push(i as number));
+      bus.publish("cmd.burst", { to: `worker-${first.threadId}`, count: 1000 });
+      first.postMessage({ mine: 1 });
+      first.postMessage({ t: "status", mine: 2 });
+      await waitFor(() => got.length === 1000 && seen.length >= 2, "the burst and both echoes");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The program's listener gets its own messages only, and the bus did not take them for its own.
+      expect(seen).toEqual([
+        { t: "mine", echo: 1 },
+        { t: "mine", echo: 2 },
+      ]);
+      const complaints = warn.mock.calls
+        .map((call) => String(call[0]))
+        .filter((line) => line.includes("port message"));
+      expect(complaints).toEqual([]);
+    } finally {
+      first.off("message", mine);
+      warn.mockRestore();
+    }
   });
 
   it("lets a worker close its bus and exit on its own", async () => {

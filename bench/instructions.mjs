@@ -44,7 +44,9 @@ const outDir = values.out ?? (smoke ? join(tmpdir(), "agent-bus-bench-instructio
 const only = values.only === undefined ? undefined : new RegExp(values.only, "u");
 // Smoke: the large run a million operations more, so that a stray count (~47 million instructions
 // more in one process now and then, docs/bench.md) cannot make it count less than the small one.
-const [smallOps, largeOps] = (values.ops ?? (smoke ? "2000,1002000" : "200000,1000000")).split(",").map(Number);
+const [smallOps, largeOps] = (values.ops ?? (smoke ? "2000,1002000" : "200000,1000000"))
+  .split(",")
+  .map(Number);
 if (!(Number.isInteger(smallOps) && Number.isInteger(largeOps) && smallOps >= 0 && largeOps > smallOps)) {
   console.error(
     `bench:instructions: --ops must be two integers <small>,<large> with small < large, got ${values.ops}`,

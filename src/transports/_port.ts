@@ -126,7 +126,8 @@ export function bridge(hub: HubLink, port: PortLike, own = false): () => void {
   };
   const stop = listen(port, (m) => {
     if (wellFormed(m)) (handlers[m.t] as (m: Message) => void)(m);
-    else if (own || Object.hasOwn(REQUIRED, m.t)) console.warn(`[EventBus:worker] dropped a malformed port message of kind ${JSON.stringify(m.t)}`);
+    else if (own || Object.hasOwn(REQUIRED, m.t))
+      console.warn(`[EventBus:worker] dropped a malformed port message of kind ${JSON.stringify(m.t)}`);
   });
   return () => {
     outbox.flush();

@@ -5,6 +5,7 @@
  */
 import type { Group, SubscriberList } from "./_subscribers.js";
 import type { Envelope } from "./envelope.js";
+import { TransportError } from "./errors.js";
 import type {
   RemoteRequestOptions,
   RemoteResponder,
@@ -24,6 +25,8 @@ export interface RemoteHooks {
 interface Handle {
   subscription: RemoteSubscription | undefined;
   cancelled: boolean;
+  /** What it subscribes, for an error that names it: `"task.*"`, with its group or durable name. */
+  readonly what: string;
 }
 
 export class Remote {
@@ -35,6 +38,8 @@ export class Remote {
   /** Remote subscriptions whose `ready` has not settled yet. */
   private readonly unsettled = new Set<Promise<void>>();
   private readonly pending: (() => void)[] = [];
+  /** Remote subscriptions that could not be put in place, and why: `settled` rejects while one is kept. */
+  private readonly failed = new Map<Handle, unknown>();
 
   constructor(
     private readonly transport: Transport,
@@ -74,7 +79,9 @@ export class Remote {
   watchGroup(list: SubscriberList, group: Group, durable: boolean): void {
     const options: RemoteSubscribeOptions = durable ? { durable: group.name } : { group: group.name };
     if (!durable && !this.groups) return;
-    group.remote = this.open(list.pattern, options, (envelope) => this.hooks.deliverGroup(group, envelope));
+    group.remote = this.open(list.pattern, options, (envelope) => this.hooks.deliverGroup(group, envelope), {
+      what: `"${list.pattern}" (${durable ? "durable" : "group"} "${group.name}")`,
+    });
   }
 
   unwatchGroup(group: Group): void {
@@ -83,10 +90,12 @@ export class Remote {
   }
 
   respond(eventType: string, responder: RemoteResponder): Handle {
-    const handle: Handle = { subscription: undefined, cancelled: false };
-    this.whenConnected(() => {
-      if (!handle.cancelled) this.track(handle, this.transport.respond(eventType, responder));
-    });
+    const handle: Handle = {
+      subscription: undefined,
+      cancelled: false,
+      what: `the responder of "${eventType}"`,
+    };
+    this.whenConnected(() => this.place(handle, () => this.transport.respond(eventType, responder)));
     return handle;
   }
 
@@ -97,6 +106,7 @@ export class Remote {
   cancel(handle: Handle | undefined): void {
     if (handle === undefined || handle.cancelled) return;
     handle.cancelled = true;
+    this.failed.delete(handle);
     const result: unknown = handle.subscription?.unsubscribe();
     // A transport may return anything here; only a promise can fail later.
     if (result instanceof Promise)
@@ -112,18 +122,38 @@ export class Remote {
     pattern: string,
     options: RemoteSubscribeOptions,
     delivery: (envelope: Envelope) => void | Promise<void>,
+    { what = `"${pattern}"` } = {},
   ): Handle {
-    const handle: Handle = { subscription: undefined, cancelled: false };
-    this.whenConnected(() => {
-      if (!handle.cancelled) this.track(handle, this.transport.subscribe(pattern, options, delivery));
-    });
+    const handle: Handle = { subscription: undefined, cancelled: false, what };
+    this.whenConnected(() => this.place(handle, () => this.transport.subscribe(pattern, options, delivery)));
     return handle;
   }
 
-  /** Resolves once connected and every remote subscription made so far is in place. */
+  /**
+   * Resolves once connected and every remote subscription made so far is in place; rejects,
+   * naming it, while one that could not be put in place is kept (the error is logged too).
+   */
   async settled(): Promise<void> {
     await this.ready;
     while (this.unsettled.size > 0) await Promise.all([...this.unsettled]);
+    const first = this.failed.entries().next();
+    if (first.done === true) return;
+    const [handle, error] = first.value;
+    const more = this.failed.size > 1 ? ` (and ${this.failed.size - 1} more)` : "";
+    throw new TransportError(
+      `[EventBus:${this.name}] subscription to ${handle.what} not in place${more}: ${errorText(error)}`,
+      { cause: error },
+    );
+  }
+
+  /** Opens a remote subscription now (connected), unless it was cancelled meanwhile. */
+  private place(handle: Handle, subscribe: () => RemoteSubscription): void {
+    if (handle.cancelled) return;
+    try {
+      this.track(handle, subscribe());
+    } catch (error) {
+      this.notInPlace(handle, error);
+    }
   }
 
   private track(handle: Handle, subscription: RemoteSubscription): void {
@@ -132,10 +162,15 @@ export class Remote {
     if (ready === undefined) return;
     const settled = ready.then(
       () => undefined,
-      (error: unknown) => this.log(`subscription not in place: ${String(error)}`),
+      (error: unknown) => this.notInPlace(handle, error),
     );
     this.unsettled.add(settled);
     void settled.finally(() => this.unsettled.delete(settled));
+  }
+
+  private notInPlace(handle: Handle, error: unknown): void {
+    this.log(`subscription to ${handle.what} not in place: ${errorText(error)}`);
+    if (!handle.cancelled) this.failed.set(handle, error);
   }
 
   private whenConnected(operation: () => void): void {
@@ -154,4 +189,9 @@ export class Remote {
   private log(message: string): void {
     console.warn(`[EventBus:${this.transport.name}] ${message}`);
   }
+}
+
+/** An error's message, without the "Error: " a String() of it would add. */
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

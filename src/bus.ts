@@ -379,7 +379,8 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
 
   /**
    * Resolves once the transport is connected and every subscription made so far is in place at
-   * the broker; at once for an in-memory bus.
+   * the broker; at once for an in-memory bus. Rejects with a TransportError naming a subscription
+   * the broker refused (it is logged too), until that subscription is removed.
    */
   ready(): Promise<void> {
     return this.remote?.settled() ?? Promise.resolve();

@@ -182,6 +182,9 @@ describe.skipIf(skip)("nats transport specifics", () => {
       // "<outer>.inner" nests in "<outer>": the outer stream already holds its subjects.
       const inner = await busOn(`${outerNamespace}.inner`);
       inner.subscribe("task", () => undefined, { durable: "inner-tasks" });
+      await expect(inner.ready()).rejects.toThrow(
+        /subscription to "task" \(durable "inner-tasks"\) not in place: .*cannot create the JetStream stream/u,
+      );
       await waitFor(
         () => lines().some((line) => line.includes("cannot create the JetStream stream")),
         "the overlap",

@@ -48,6 +48,24 @@ export function isEcho(header: (name: string) => string | undefined, self: Origi
   const id = header("ce-id");
   return id !== undefined && !needsOrigin(id, self);
 }
+/**
+ * The headers `encodeFrame` writes, in its order: the first five always, the rest when the event
+ * has them (the origin only when the id does not show it).
+ */
+export const FRAME_HEADERS = [
+  "ce-specversion",
+  "ce-id",
+  "ce-type",
+  "ce-source",
+  "ce-time",
+  ORIGIN_HEADER,
+  "content-type",
+  "ce-correlationid",
+  "ce-traceparent",
+] as const;
+/** How many of `FRAME_HEADERS` every frame has. */
+export const ALWAYS_WRITTEN = 5;
+
 export const JSON_TYPE = "application/json";
 export const BYTES_TYPE = "application/octet-stream";
 

@@ -5,7 +5,7 @@
  * in one step. Anything that does not fit (bytes, a header agent-bus does not write) goes as
  * objects, as before.
  */
-import { type FrameBody, ORIGIN_HEADER, type WireFrame } from "./_codec.js";
+import { FRAME_HEADERS, type FrameBody, ORIGIN_HEADER, type WireFrame } from "./_codec.js";
 
 /** Event messages of the port protocol: one delivered to a subscription, one published to the hub. */
 export type EventKind = "msg" | "pub";
@@ -13,17 +13,7 @@ export type EventKind = "msg" | "pub";
 /** Kind, subscription id or namespace, event type, body, then one slot per header of `NAMES`. */
 const HEAD = 4;
 /** The headers `encodeFrame` writes, each at its own index after HEAD. */
-const NAMES = [
-  "ce-specversion",
-  "ce-id",
-  "ce-type",
-  "ce-source",
-  "ce-time",
-  ORIGIN_HEADER,
-  "content-type",
-  "ce-correlationid",
-  "ce-traceparent",
-] as const;
+const NAMES = FRAME_HEADERS;
 const LENGTH = HEAD + NAMES.length;
 
 /**

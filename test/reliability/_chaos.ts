@@ -132,5 +132,5 @@ export interface ChaosRun {
   readonly proxy: TcpProxy;
   readonly lines: Record<string, unknown>[];
   subscriber: ChaosSubscriber;
-  restartBroker?: { kill(): Promise<void>; start(): Promise<void> };
+  restartBroker?: { kill(): Promise<void>; start(): Promise<void>; signal(name: NodeJS.Signals): void };
 }

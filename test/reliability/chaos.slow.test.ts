@@ -1,7 +1,8 @@
 // Chaos against real brokers with Jepsen-style accounting. Every event carries a unique id and a
 // sequence number; a subscriber process (through a TCP proxy of ours) holds a live and a durable
 // subscription while faults are injected: the broker killed with SIGKILL and restarted, the
-// subscriber killed and restarted, paused with SIGSTOP/SIGCONT, its TCP connections reset.
+// subscriber killed and restarted, paused with SIGSTOP/SIGCONT, its TCP connections reset; the
+// broker paused with SIGSTOP (a black hole) and resumed.
 // Live (at most once): loss only inside the fault's window, never before it nor after the first
 // event that arrived after it; no duplicates. Durable (at least once): nothing lost; duplicates
 // counted, and gone once removed by id.
@@ -34,6 +35,23 @@ const FAULTS: Fault[] = [
     liveWindow: true,
     start: (run) => run.restartBroker?.kill() ?? Promise.resolve(),
     end: (run) => run.restartBroker?.start() ?? Promise.resolve(),
+  },
+  {
+    // A black hole: every connection stays open and nothing answers, as behind a dead link.
+    injected: "broker SIGSTOP for 1.5 s, then SIGCONT",
+    liveWindow: true,
+    start: async (run) => run.restartBroker?.signal("SIGSTOP"),
+    end: async (run) => run.restartBroker?.signal("SIGCONT"),
+  },
+  {
+    // Long enough for the subscriber's pings (every second) to find the connection stale.
+    injected: "broker SIGSTOP for 5 s, then SIGCONT",
+    liveWindow: true,
+    start: async (run) => run.restartBroker?.signal("SIGSTOP"),
+    end: async (run) => {
+      await sleep(3500);
+      run.restartBroker?.signal("SIGCONT");
+    },
   },
   {
     injected: "subscriber process SIGKILL, a new one 1.5 s later",

@@ -51,6 +51,11 @@ export class OwnNatsServer {
     await exited;
   }
 
+  /** Sends the server a signal: SIGSTOP makes it a black hole (connections open, nothing answered). */
+  signal(name: NodeJS.Signals): void {
+    this.process?.kill(name);
+  }
+
   async dispose(): Promise<void> {
     await this.kill();
     rmSync(this.store, { recursive: true, force: true });

@@ -60,6 +60,11 @@ export class OwnRedisServer {
     await exited;
   }
 
+  /** Sends the server a signal: SIGSTOP makes it a black hole (connections open, nothing answered). */
+  signal(name: NodeJS.Signals): void {
+    this.process?.kill(name);
+  }
+
   async dispose(): Promise<void> {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });

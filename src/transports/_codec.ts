@@ -35,7 +35,12 @@ export type OriginStamp = Pick<TransportContext, "origin" | "idPrefix">;
 /** Whether a frame of this id must name its origin: not when the id is one the sender made. */
 function needsOrigin(id: string, stamp: OriginStamp): boolean {
   const { idPrefix } = stamp;
-  return idPrefix === undefined || idPrefix === "" || !id.startsWith(idPrefix);
+  if (idPrefix === undefined || idPrefix === "") return true;
+  // Not startsWith: a bus's ids are concatenations (V8 cons strings), which startsWith reads a
+  // character at a time through the concatenation, ~2,000 instructions for a 37-character prefix
+  // (callgrind, a NATS publisher). slice flattens the id once, which writing it out needs anyway,
+  // and the comparison of two flat strings is a block compare.
+  return id.slice(0, idPrefix.length) !== idPrefix;
 }
 
 /**

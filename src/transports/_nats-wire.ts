@@ -5,7 +5,14 @@
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import { TransportError } from "../errors.js";
-import { ALWAYS_WRITTEN, FRAME_HEADERS, ORIGIN_HEADER, type WireHeaders } from "./_codec.js";
+import {
+  ALWAYS_WRITTEN,
+  BYTES_TYPE,
+  FRAME_HEADERS,
+  JSON_TYPE,
+  ORIGIN_HEADER,
+  type WireHeaders,
+} from "./_codec.js";
 
 /** Subject prefix of requests, apart from events so that `<namespace>.>` never sees them. */
 export const REQUEST_PREFIX = "_rpc";
@@ -139,13 +146,15 @@ export function frameHeaders(make: () => MsgHdrs, record: WireHeaders): MsgHdrs 
   const type = record["ce-type"];
   const source = record["ce-source"];
   const time = record["ce-time"];
+  // Searched for CR and LF: every value but the version and the content types encodeFrame
+  // writes, which are compared whole instead (twelve searches were ~1,150 instructions an event,
+  // callgrind, a NATS publisher).
   if (
-    specversion === undefined ||
+    specversion !== "1.0" ||
     id === undefined ||
     type === undefined ||
     source === undefined ||
     time === undefined ||
-    hasCrOrLf(specversion) ||
     hasCrOrLf(id) ||
     hasCrOrLf(type) ||
     hasCrOrLf(source) ||
@@ -153,7 +162,11 @@ export function frameHeaders(make: () => MsgHdrs, record: WireHeaders): MsgHdrs 
   )
     return publishHeaders(make, record);
   const origin = optionalLine(ORIGIN_HEADER, record[ORIGIN_HEADER]);
-  const contentType = optionalLine("content-type", record["content-type"]);
+  const written = record["content-type"];
+  const contentType =
+    written === JSON_TYPE || written === BYTES_TYPE
+      ? `\r\ncontent-type: ${written}`
+      : optionalLine("content-type", written);
   const correlationid = optionalLine("ce-correlationid", record["ce-correlationid"]);
   const traceparent = optionalLine("ce-traceparent", record["ce-traceparent"]);
   if (

@@ -253,11 +253,21 @@ describe.skipIf(skip)("nats wire", () => {
     for (const bad of [
       { id: "a\r\nb" },
       { source: "a\nb" },
+      { time: "2026\r\n" },
       { correlationid: "a\rb" },
       { traceparent: "\n" },
     ]) {
       const frame = encodeFrame({ ...envelope, data: 1, ...bad }, stamp, 1 << 20);
       expect(() => frameHeaders(headers, frame.headers)).toThrow(/cannot contain/u);
+    }
+    // Values frameHeaders takes unsearched when encodeFrame wrote them: anything else is searched.
+    const own = encodeFrame({ ...envelope, data: 1 }, stamp, 1 << 20).headers;
+    for (const odd of [
+      { "ce-specversion": "1.0\r\nx: y" },
+      { "ce-type": "t.x\ny" },
+      { "content-type": "text/plain\r\nx: y" },
+    ]) {
+      expect(() => frameHeaders(headers, { ...own, ...odd })).toThrow(/cannot contain/u);
     }
   });
 

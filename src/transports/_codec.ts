@@ -51,7 +51,10 @@ export function isEcho(header: (name: string) => string | undefined, self: Origi
   const origin = header(ORIGIN_HEADER);
   if (origin !== undefined) return origin === self.origin;
   const id = header("ce-id");
-  return id !== undefined && !needsOrigin(id, self);
+  const { idPrefix } = self;
+  // A received id is a piece of the decoded header text, not a concatenation: startsWith reads
+  // it directly, where slice would make a new string for the comparison.
+  return id !== undefined && idPrefix !== undefined && idPrefix !== "" && id.startsWith(idPrefix);
 }
 /**
  * The headers `encodeFrame` writes, in its order: the first five always, the rest when the event

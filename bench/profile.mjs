@@ -16,12 +16,12 @@
  * operations, is what one operation costs. Run `npm run build` first: this reads dist/.
  */
 
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { adapters } from "./_adapters.mjs";
+import { callgrind, perOperation, readRun } from "./_callgrind.mjs";
 import { caseCommand } from "./_case-command.mjs";
 import { scenarios } from "./_scenarios.mjs";
 
@@ -57,92 +57,13 @@ if (values.code !== undefined && !/^[\w$.*]+$/u.test(values.code))
 
 /** One process of the case under callgrind; resolves with its output files and stdout. */
 function profileRun(ops, dir, code) {
-  const out = join(dir, `callgrind.${ops}`);
-  const args = [
-    "--tool=callgrind",
-    "--dump-instr=yes",
-    "--compress-pos=no",
-    "--compress-strings=no",
-    `--callgrind-out-file=${out}`,
-    ...caseCommand(lib, scenario, ops, [
-      "--perf-basic-prof",
-      // Generated code that moves would leave the map naming the wrong addresses.
-      "--no-compact-code-space",
-      ...(code === undefined ? [] : ["--print-opt-code", `--print-opt-code-filter=${code}`]),
-    ]),
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn("valgrind", args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", (error) => reject(new Error(`valgrind: ${error.message} (is valgrind installed?)`)));
-    child.on("close", (status) => {
-      const pid = /^==(\d+)==/mu.exec(stderr)?.[1];
-      if (status !== 0 || pid === undefined) {
-        const lines = stderr.split("\n").filter((line) => !line.startsWith("=="));
-        reject(new Error(`${lib} ${scenario} ${ops}: exit ${status}: ${lines.slice(-3).join(" | ")}`));
-        return;
-      }
-      resolve({ out, perfMap: `/tmp/perf-${pid}.map`, stdout });
-    });
-  });
-}
-
-/** The generated code's address ranges and names, from node's --perf-basic-prof map, sorted. */
-function readPerfMap(file) {
-  const ranges = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    const match = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/u.exec(line);
-    if (match === null) continue;
-    const start = Number.parseInt(match[1], 16);
-    ranges.push({ start, end: start + Number.parseInt(match[2], 16), name: match[3] });
-  }
-  return ranges.sort((a, b) => a.start - b.start);
-}
-
-/** The name of the generated code holding an address, if any (binary search). */
-function nameAt(ranges, address) {
-  let low = 0;
-  let high = ranges.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const range = ranges[middle];
-    if (address < range.start) high = middle - 1;
-    else if (address >= range.end) low = middle + 1;
-    else return range.name;
-  }
-  return undefined;
-}
-
-/**
- * Self cost by instruction address, and by function: callgrind's function name, or the
- * generated code's for an address the map names.
- */
-function readCallgrind(file, ranges) {
-  const byAddress = new Map();
-  const byFunction = new Map();
-  let fn = "?";
-  let skipNext = false;
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    if (skipNext) {
-      // The line after calls= is the inclusive cost of that call, not self cost.
-      skipNext = false;
-      continue;
-    }
-    if (line.startsWith("fn=")) fn = line.slice(3);
-    else if (line.startsWith("calls=")) skipNext = true;
-    else if (line.startsWith("0x")) {
-      const [position, , cost] = line.split(" ");
-      const address = Number.parseInt(position, 16);
-      const count = Number(cost);
-      byAddress.set(address, (byAddress.get(address) ?? 0) + count);
-      const name = nameAt(ranges, address) ?? fn;
-      byFunction.set(name, (byFunction.get(name) ?? 0) + count);
-    }
-  }
-  return { byAddress, byFunction };
+  const command = caseCommand(lib, scenario, ops, [
+    "--perf-basic-prof",
+    // Generated code that moves would leave the map naming the wrong addresses.
+    "--no-compact-code-space",
+    ...(code === undefined ? [] : ["--print-opt-code", `--print-opt-code-filter=${code}`]),
+  ]);
+  return callgrind(command, join(dir, `callgrind.${ops}`), `${lib} ${scenario} ${ops}`);
 }
 
 const dir = mkdtempSync(join(tmpdir(), "agent-bus-profile-"));
@@ -152,17 +73,8 @@ try {
     profileRun(smallOps, dir, values.code),
     profileRun(largeOps, dir, values.code),
   ]);
-  const [small, large] = runs.map((run) => {
-    const profile = readCallgrind(run.out, readPerfMap(run.perfMap));
-    rmSync(run.perfMap, { force: true });
-    return { ...run, ...profile };
-  });
-  const perOp = (a, b) => (b - a) / (largeOps - smallOps);
-  const names = new Set([...small.byFunction.keys(), ...large.byFunction.keys()]);
-  const rows = [...names]
-    .map((name) => ({ name, cost: perOp(small.byFunction.get(name) ?? 0, large.byFunction.get(name) ?? 0) }))
-    .sort((a, b) => Math.abs(b.cost) - Math.abs(a.cost));
-  const total = rows.reduce((sum, row) => sum + row.cost, 0);
+  const [small, large] = runs.map(readRun);
+  const { rows, total } = perOperation(small, large, largeOps - smallOps);
   console.log(
     `${lib} ${scenario}: ${total.toFixed(0)} instructions per operation (ops ${smallOps} and ${largeOps})`,
   );

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { onPath } from "./transports/_broker.js";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "..");
@@ -66,6 +67,35 @@ describe.skipIf(!available && !required)("the instruction-count benchmark", () =
       stderr: expect.stringContaining('unknown library "no-such-lib"'),
     });
   }, 180_000);
+
+  const brokers =
+    onPath("nats-server", "the publisher count on private brokers") &&
+    onPath("redis-server", "the publisher count on private brokers");
+  it.skipIf(!brokers)(
+    "counts a broker publisher's instructions an event with bench/transports/count.mjs",
+    async () => {
+      const count = join(root, "bench", "transports", "count.mjs");
+      const { stdout } = await run(
+        process.execPath,
+        [count, "--clients", "bus", "--events", "200,1200", "--top", "3"],
+        { cwd: root },
+      );
+      const total = /^nats bus 128 B: (\d+) instructions an event \(200 and 1200 events\)$/mu.exec(stdout);
+      expect(total).not.toBeNull();
+      // Far more than a bare function call, far less than a millisecond of work.
+      expect(Number(total?.[1])).toBeGreaterThan(1000);
+      expect(Number(total?.[1])).toBeLessThan(1_000_000);
+      expect([...stdout.matchAll(/^ +-?[\d.]+ {2}\S/gmu)]).toHaveLength(3);
+      const failure = await run(process.execPath, [count, "--broker", "kafka"], { cwd: root }).catch(
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failure).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining('--broker is nats or redis, got "kafka"'),
+      });
+    },
+    180_000,
+  );
 
   it("refuses operation counts that leave nothing to measure, naming the option", async () => {
     const failure = await run(process.execPath, [script, "--ops", "5000,1000"], { cwd: root }).catch(

@@ -57,13 +57,13 @@ export class LinkTransport implements Transport {
     private readonly link: HubLink,
     private readonly namespace: string,
     private readonly maxPayload: number,
-    private readonly opening: () => Promise<void> = () => Promise.resolve(),
+    private readonly opening: (context: TransportContext) => Promise<void> = () => Promise.resolve(),
     private readonly closing: () => void = () => undefined,
   ) {}
 
   async connect(context: TransportContext): Promise<void> {
     this.context = context;
-    await this.opening();
+    await this.opening(context);
     context.status({ state: "connected" });
   }
 

@@ -159,8 +159,15 @@ export class PortLink implements HubLink {
   private port: PortLike;
   private outbox: Outbox;
   private ownChannel = false;
+  private closing = false;
+  /** The hub's end of the own channel closed: nothing will answer any more. */
+  private hubGone = false;
 
-  constructor(private readonly shared: PortLike) {
+  /** @param gone called when the hub's end of the link's own channel closes first */
+  constructor(
+    private readonly shared: PortLike,
+    private readonly gone: () => void = () => undefined,
+  ) {
     this.port = shared;
     this.outbox = new Outbox(shared);
   }
@@ -173,9 +180,16 @@ export class PortLink implements HubLink {
     this.outbox = new Outbox(port);
     this.stop = stop;
     this.ownChannel = own;
+    // Closing one end closes both: only a close the link did not start is the hub going away.
+    if (own)
+      onClosed(port, () => {
+        this.hubGone = true;
+        if (!this.closing) this.gone();
+      });
   }
 
   close(): void {
+    this.closing = true;
     this.outbox.flush();
     this.stop?.();
     this.stop = undefined;
@@ -217,6 +231,7 @@ export class PortLink implements HubLink {
 
   /** Resolves once the hub handed out what came before, or after FLUSH_TIMEOUT when no hub answers. */
   async flush(): Promise<void> {
+    if (this.hubGone) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     // A hub that went away first (its bus closed, the port detached) never answers: close() must not hang.
     const gone = new Promise<void>((resolve) => {

@@ -4,7 +4,8 @@
  * transport talks to it over its port. Message ports keep order and lose nothing while both
  * sides live, so events are delivered exactly once, in order per publisher.
  */
-import type { Transport } from "../transport.js";
+import { TransportError } from "../errors.js";
+import type { Transport, TransportContext } from "../transport.js";
 import { Hub, type HubAnswer, type HubDelivery, type HubLink, type HubReply } from "./_hub.js";
 import { DEFAULT_MAX_PAYLOAD, LinkTransport } from "./_link.js";
 import { bridge, type PortLike, PortLink } from "./_port.js";
@@ -77,10 +78,17 @@ export function workerTransport(options: WorkerTransportOptions = {}): WorkerTra
   for (const port of options.ports ?? []) attach(port);
   const link = new SwitchLink(hub);
   let client: PortLink | undefined;
-  const opening = async () => {
+  const opening = async (context: TransportContext) => {
     const port = options.port ?? (broker ? undefined : await parentPort());
     if (port === undefined) return;
-    client = new PortLink(port);
+    // The hub's side went away (its bus closed, the port detached): what is published now is lost.
+    client = new PortLink(port, () => {
+      const error = new TransportError(
+        "[EventBus:worker] the hub closed this worker's channel (its bus closed or the port was detached): events published from now on are lost",
+      );
+      context.log(error.message);
+      context.status({ state: "disconnected", error });
+    });
     link.target = client;
     await client.open(connectTimeout);
   };

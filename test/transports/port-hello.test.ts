@@ -1,11 +1,13 @@
 // A worker's link and the hub agree on a channel of the link's own, so that the port they met on
 // (a Worker's, parentPort) carries none of the bus's traffic afterwards.
 import { MessageChannel, type MessagePort } from "node:worker_threads";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { EventBus, type TransportStatus } from "../../src/index.js";
 import { Hub, type HubLink } from "../../src/transports/_hub.js";
 import { bridge, PortLink } from "../../src/transports/_port.js";
 import { shakeHands } from "../../src/transports/_port-hello.js";
 import { listen, type PortLike } from "../../src/transports/_port-io.js";
+import { workerTransport } from "../../src/transports/worker.js";
 import { waitFor } from "../conformance/helpers.js";
 
 const opened: MessagePort[] = [];
@@ -110,5 +112,48 @@ describe("the link's own channel", () => {
     // Closed without unsubscribing first, as when a worker thread ends.
     link.close();
     await waitFor(() => live === 0, "the hub to drop both subscriptions");
+  });
+
+  it("tells the link when the hub's end goes away, and not when the link closes itself", async () => {
+    const [hubSide, linkSide] = pair();
+    const detach = bridge(new Hub(), hubSide);
+    let gone = 0;
+    const link = new PortLink(linkSide, () => gone++);
+    await link.open(2000);
+    detach();
+    await waitFor(() => gone === 1, "the link to hear that the hub went away");
+    const [otherHubSide, otherLinkSide] = pair();
+    bridge(new Hub(), otherHubSide);
+    let otherGone = 0;
+    const other = new PortLink(otherLinkSide, () => otherGone++);
+    await other.open(2000);
+    other.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(otherGone).toBe(0);
+  });
+
+  it("reports a worker's bus disconnected, with why, when the main thread's bus closes", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const [mainSide, workerSide] = pair();
+    const main = new EventBus({ transport: workerTransport({ ports: [mainSide] }) });
+    const statuses: TransportStatus[] = [];
+    const worker = new EventBus({
+      transport: workerTransport({ port: workerSide }),
+      onStatus: (status) => statuses.push(status),
+    });
+    await Promise.all([main.ready(), worker.ready()]);
+    await main.close();
+    await waitFor(
+      () => statuses.some((status) => status.state === "disconnected"),
+      "the worker's bus to hear it",
+    );
+    const disconnected = statuses.find((status) => status.state === "disconnected") as { error?: Error };
+    expect(disconnected.error?.message).toMatch(/the hub closed this worker's channel/u);
+    expect(String(warn.mock.calls.at(-1)?.[0])).toMatch(/events published from now on are lost/u);
+    warn.mockRestore();
+    // Nothing to wait for from a hub that is gone: close() does not sit out the flush timeout.
+    const closing = Date.now();
+    await worker.close();
+    expect(Date.now() - closing).toBeLessThan(1000);
   });
 });

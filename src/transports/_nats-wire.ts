@@ -192,16 +192,17 @@ const HEADER_START = "NATS/1.0\r\n";
 const textDecoder = new TextDecoder();
 const NO_HEADERS = (): undefined => undefined;
 
-/** The headers agent-bus reads from a received event or request: the ones it writes. */
-const KNOWN_HEADERS = FRAME_HEADERS;
-/** Index of each known name, in a prototype-less object: a keyed load is cheaper than Map#get. */
+/**
+ * Index in `FRAME_HEADERS` of each header agent-bus reads from a received event or request (the
+ * ones it writes), in a prototype-less object: a keyed load is cheaper than Map#get.
+ */
 const KNOWN_SLOT: Record<string, number | undefined> = Object.setPrototypeOf(
-  Object.fromEntries(KNOWN_HEADERS.map((name, index) => [name, index])),
+  Object.fromEntries(FRAME_HEADERS.map((name, index) => [name, index])),
   null,
 );
 /** Indexes of the known names by length, so that a line's name is matched without slicing it out. */
 const KNOWN_BY_LENGTH: number[][] = [];
-for (const [index, name] of KNOWN_HEADERS.entries()) {
+for (const [index, name] of FRAME_HEADERS.entries()) {
   KNOWN_BY_LENGTH[name.length] ??= [];
   KNOWN_BY_LENGTH[name.length]?.push(index);
 }
@@ -261,12 +262,9 @@ const OWN_BLOCK = new RegExp(
   }).join("")}\\r\\n$`,
   "u",
 );
-/** The `KNOWN_HEADERS` index of each group of `OWN_BLOCK`. */
-const OWN_GROUPS = OWN_LAYOUT.map(([name]) => KNOWN_SLOT[name] as number);
-
 /** One slot per known header, none read yet. */
 function noValues(): (string | undefined)[] {
-  return new Array(KNOWN_HEADERS.length).fill(undefined);
+  return new Array(FRAME_HEADERS.length).fill(undefined);
 }
 
 /** The known headers of a block agent-bus wrote; undefined for any other block. */
@@ -274,9 +272,10 @@ export function readOwnHeaders(text: string): (string | undefined)[] | undefined
   const match = OWN_BLOCK.exec(text);
   if (match === null) return undefined;
   const values = noValues();
+  // OWN_LAYOUT is FRAME_HEADERS in order: group g holds the header at index g - 1.
   for (let group = 1; group < match.length; group++) {
     const value = match[group];
-    if (value !== undefined) values[OWN_GROUPS[group - 1] as number] = trimmed(value);
+    if (value !== undefined) values[group - 1] = trimmed(value);
   }
   return values;
 }
@@ -314,7 +313,7 @@ export function readKnownHeaders(text: string): (string | undefined)[] | undefin
     const candidates = colon >= 0 && colon < end ? KNOWN_BY_LENGTH[colon - start] : undefined;
     if (candidates !== undefined) {
       for (const index of candidates) {
-        if (values[index] !== undefined || !text.startsWith(KNOWN_HEADERS[index] as string, start)) continue;
+        if (values[index] !== undefined || !text.startsWith(FRAME_HEADERS[index] as string, start)) continue;
         const value = text.slice(colon + 1, end).trim();
         if (hasCrOrLf(value)) return undefined;
         values[index] = value;

@@ -83,11 +83,11 @@ export function workerTransport(options: WorkerTransportOptions = {}): WorkerTra
     if (port === undefined) return;
     // The hub's side went away (its bus closed, the port detached): what is published now is lost.
     client = new PortLink(port, () => {
-      const error = new TransportError(
-        "[EventBus:worker] the hub closed this worker's channel (its bus closed or the port was detached): events published from now on are lost",
-      );
-      context.log(error.message);
-      context.status({ state: "disconnected", error });
+      // context.log adds the "[EventBus:worker]" prefix the error carries.
+      const reason =
+        "the hub closed this worker's channel (its bus closed or the port was detached): events published from now on are lost";
+      context.log(reason);
+      context.status({ state: "disconnected", error: new TransportError(`[EventBus:worker] ${reason}`) });
     });
     link.target = client;
     await client.open(connectTimeout);

@@ -149,7 +149,9 @@ describe("the link's own channel", () => {
     );
     const disconnected = statuses.find((status) => status.state === "disconnected") as { error?: Error };
     expect(disconnected.error?.message).toMatch(/the hub closed this worker's channel/u);
-    expect(String(warn.mock.calls.at(-1)?.[0])).toMatch(/events published from now on are lost/u);
+    const logged = String(warn.mock.calls.at(-1)?.[0]);
+    expect(logged).toMatch(/events published from now on are lost/u);
+    expect(logged).toMatch(/^\[EventBus:worker\] the hub closed/u);
     warn.mockRestore();
     // Nothing to wait for from a hub that is gone: close() does not sit out the flush timeout.
     const closing = Date.now();

@@ -72,7 +72,7 @@ describe.skipIf(!available && !required)("the instruction-count benchmark", () =
     onPath("nats-server", "the publisher count on private brokers") &&
     onPath("redis-server", "the publisher count on private brokers");
   it.skipIf(!brokers)(
-    "counts a broker publisher's instructions an event with bench/transports/count.mjs",
+    "counts a broker client's instructions an event, publishing and subscribing, with bench/transports/count.mjs",
     async () => {
       const count = join(root, "bench", "transports", "count.mjs");
       const { stdout } = await run(
@@ -80,12 +80,27 @@ describe.skipIf(!available && !required)("the instruction-count benchmark", () =
         [count, "--clients", "bus", "--events", "200,1200", "--top", "3"],
         { cwd: root },
       );
-      const total = /^nats bus 128 B: (\d+) instructions an event \(200 and 1200 events\)$/mu.exec(stdout);
+      const total = /^nats bus 128 B, publisher: (\d+) instructions an event \(200 and 1200 events\)$/mu.exec(
+        stdout,
+      );
       expect(total).not.toBeNull();
       // Far more than a bare function call, far less than a millisecond of work.
       expect(Number(total?.[1])).toBeGreaterThan(1000);
       expect(Number(total?.[1])).toBeLessThan(1_000_000);
       expect([...stdout.matchAll(/^ +-?[\d.]+ {2}\S/gmu)]).toHaveLength(3);
+      // The subscribing side, from what the server delivered, replayed.
+      const sub = await run(
+        process.execPath,
+        [count, "--side", "sub", "--clients", "bus", "--events", "100,600", "--top", "2"],
+        { cwd: root },
+      );
+      const subTotal =
+        /^nats bus 128 B, subscriber: (-?\d+) instructions an event \(100 and 600 events\)$/mu.exec(
+          sub.stdout,
+        );
+      expect(subTotal).not.toBeNull();
+      expect(Number(subTotal?.[1])).toBeGreaterThan(1000);
+      expect(Number(subTotal?.[1])).toBeLessThan(1_000_000);
       const failure = await run(process.execPath, [count, "--broker", "kafka"], { cwd: root }).catch(
         (error: { code: number; stderr: string }) => error,
       );
@@ -93,8 +108,15 @@ describe.skipIf(!available && !required)("the instruction-count benchmark", () =
         code: 2,
         stderr: expect.stringContaining('--broker is nats or redis, got "kafka"'),
       });
+      const redisSub = await run(process.execPath, [count, "--broker", "redis", "--side", "sub"], {
+        cwd: root,
+      }).catch((error: { code: number; stderr: string }) => error);
+      expect(redisSub).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining("--side sub counts NATS subscribers only"),
+      });
     },
-    180_000,
+    240_000,
   );
 
   it("refuses operation counts that leave nothing to measure, naming the option", async () => {

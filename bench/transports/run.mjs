@@ -92,6 +92,8 @@ for (const file of ["index.js", "transports/nats.js", "transports/redis.js", "tr
 /** A peer process with a mailbox: next() resolves with its next message. */
 function startPeer(options) {
   const child = fork(join(here, "peer.mjs"), [JSON.stringify(options)], {
+    // e.g. BENCH_PEER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile both sides.
+    execArgv: process.env.BENCH_PEER_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const inbox = [];

@@ -44,13 +44,60 @@ function needsOrigin(id: string, stamp: OriginStamp): boolean {
 }
 
 /**
+ * The attributes a received frame's headers carry, by name: read once, then used by `isEcho` and
+ * `decodeFrame` as plain fields (a lookup by header name per use was ~1,200 instructions an event
+ * on a NATS subscriber, callgrind). Undefined where the header is missing.
+ */
+export interface FrameAttributes {
+  readonly specversion: string | undefined;
+  readonly id: string | undefined;
+  readonly type: string | undefined;
+  readonly source: string | undefined;
+  readonly time: string | undefined;
+  readonly origin: string | undefined;
+  readonly contentType: string | undefined;
+  readonly correlationid: string | undefined;
+  readonly traceparent: string | undefined;
+}
+
+/** The attributes of a frame, read through a header lookup. */
+export function attributesOf(header: (name: string) => string | undefined): FrameAttributes {
+  return attributesFrom([
+    header("ce-specversion"),
+    header("ce-id"),
+    header("ce-type"),
+    header("ce-source"),
+    header("ce-time"),
+    header(ORIGIN_HEADER),
+    header("content-type"),
+    header("ce-correlationid"),
+    header("ce-traceparent"),
+  ]);
+}
+
+/** The attributes of header values held in `FRAME_HEADERS` order. */
+export function attributesFrom(values: readonly (string | undefined)[]): FrameAttributes {
+  return {
+    specversion: values[0],
+    id: values[1],
+    type: values[2],
+    source: values[3],
+    time: values[4],
+    origin: values[5],
+    contentType: values[6],
+    correlationid: values[7],
+    traceparent: values[8],
+  };
+}
+
+/**
  * Whether a received frame is this bus's own echo: its origin header names this bus or, without
  * one, its id begins with this bus's id prefix.
  */
-export function isEcho(header: (name: string) => string | undefined, self: OriginStamp): boolean {
-  const origin = header(ORIGIN_HEADER);
+export function isEcho(attributes: FrameAttributes, self: OriginStamp): boolean {
+  const { origin } = attributes;
   if (origin !== undefined) return origin === self.origin;
-  const id = header("ce-id");
+  const { id } = attributes;
   const { idPrefix } = self;
   // A received id is a piece of the decoded header text, not a concatenation: startsWith reads
   // it directly, where slice would make a new string for the comparison.
@@ -277,18 +324,11 @@ export class TypeMismatchError extends Error {
  * Rebuilds the envelope of a received message; throws an Error saying what is wrong with it.
  * @param subjectType the event type the message was addressed to (its subject without namespace)
  */
-export function decodeFrame(
-  subjectType: string,
-  header: (name: string) => string | undefined,
-  body: unknown,
-): Envelope {
+export function decodeFrame(subjectType: string, attributes: FrameAttributes, body: unknown): Envelope {
   if (!(body instanceof Uint8Array) && typeof body !== "string")
     throw new Error("the body is neither bytes nor text");
-  const specversion = header("ce-specversion");
+  const { specversion, id, type, source, contentType } = attributes;
   if (specversion !== "1.0") throw new Error(`ce-specversion is ${JSON.stringify(specversion)}, not "1.0"`);
-  const id = header("ce-id");
-  const type = header("ce-type");
-  const source = header("ce-source");
   if (!id) throw new Error("ce-id is missing");
   if (!source) throw new Error("ce-source is missing");
   if (type !== subjectType) {
@@ -298,7 +338,6 @@ export function decodeFrame(
       type,
     );
   }
-  const contentType = header("content-type");
   let data: unknown;
   try {
     data = decodeBody(body, contentType);
@@ -310,13 +349,12 @@ export function decodeFrame(
     id,
     type,
     source,
-    time: header("ce-time") || new Date().toISOString(),
+    time: attributes.time || new Date().toISOString(),
     data,
   };
   if (contentType) envelope.datacontenttype = contentType;
-  const correlationid = header("ce-correlationid");
+  const { correlationid, traceparent } = attributes;
   if (correlationid) envelope.correlationid = correlationid;
-  const traceparent = header("ce-traceparent");
   if (traceparent) envelope.traceparent = traceparent;
   return envelope;
 }

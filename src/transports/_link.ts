@@ -17,10 +17,12 @@ import type {
 } from "../transport.js";
 import {
   asText,
+  attributesOf,
   decodeBody,
   decodeFrame,
   encodeBody,
   encodeFrame,
+  type FrameAttributes,
   type FrameBody,
   fromWireError,
   isEcho,
@@ -85,10 +87,10 @@ export class LinkTransport implements Transport {
     }
     const plain = options.group === undefined;
     const unsubscribe = this.link.subscribe(this.namespace, pattern, options.group, (eventType, frame) => {
-      const header = recordHeaders(frame);
+      const attributes = attributesOf(recordHeaders(frame));
       // Echoes are dropped only on plain subscriptions: a group takes every member, local ones included.
-      if (plain && isEcho(header, this.context)) return;
-      const envelope = this.decode(eventType, frame, header);
+      if (plain && isEcho(attributes, this.context)) return;
+      const envelope = this.decode(eventType, frame, attributes);
       if (envelope === undefined) return;
       const result = delivery(envelope);
       if (result !== undefined) result.catch(() => undefined);
@@ -107,7 +109,7 @@ export class LinkTransport implements Transport {
 
   respond(eventType: string, responder: RemoteResponder): RemoteSubscription {
     const unsubscribe = this.link.respond(this.namespace, eventType, async (frame): Promise<HubReply> => {
-      const envelope = this.decode(eventType, frame, recordHeaders(frame));
+      const envelope = this.decode(eventType, frame, attributesOf(recordHeaders(frame)));
       if (envelope === undefined) {
         return { ok: false, error: { name: "TransportError", message: "malformed request dropped" } };
       }
@@ -128,9 +130,9 @@ export class LinkTransport implements Transport {
     this.context.status({ state: "closed" });
   }
 
-  private decode(eventType: string, frame: unknown, header: (name: string) => string | undefined) {
+  private decode(eventType: string, frame: unknown, attributes: FrameAttributes) {
     try {
-      return decodeFrame(eventType, header, (frame as { body?: unknown } | null)?.body);
+      return decodeFrame(eventType, attributes, (frame as { body?: unknown } | null)?.body);
     } catch (error) {
       this.context.log(`dropped a malformed message on "${eventType}": ${(error as Error).message}`);
       return undefined;

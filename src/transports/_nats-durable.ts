@@ -8,7 +8,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { Envelope } from "../envelope.js";
 import { TransportError } from "../errors.js";
 import type { RemoteDelivery, RemoteSubscription, TransportContext } from "../transport.js";
-import { decodeFrame, encodeFrame, TypeMismatchError, type WireHeaders } from "./_codec.js";
+import { attributesOf, decodeFrame, encodeFrame, TypeMismatchError, type WireHeaders } from "./_codec.js";
 import { createDeadLetter } from "./_deadletter.js";
 import { headerOf, type NatsModules, toHeaders } from "./_nats-wire.js";
 
@@ -162,7 +162,11 @@ export class Durable {
   private async handle(msg: JsMsg, name: string, delivery: RemoteDelivery): Promise<void> {
     let envelope: Envelope;
     try {
-      envelope = decodeFrame(msg.subject.slice(this.namespace.length + 1), headerOf(msg.headers), msg.data);
+      envelope = decodeFrame(
+        msg.subject.slice(this.namespace.length + 1),
+        attributesOf(headerOf(msg.headers)),
+        msg.data,
+      );
     } catch (error) {
       // Another namespace's event, stored in this stream because that namespace nests in this one.
       if (error instanceof TypeMismatchError && error.fromOtherNamespace) return msg.ack();

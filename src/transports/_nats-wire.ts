@@ -7,8 +7,11 @@ import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import { TransportError } from "../errors.js";
 import {
   ALWAYS_WRITTEN,
+  attributesFrom,
+  attributesOf,
   BYTES_TYPE,
   FRAME_HEADERS,
+  type FrameAttributes,
   JSON_TYPE,
   ORIGIN_HEADER,
   type WireHeaders,
@@ -135,7 +138,7 @@ function optionalLine(name: string, value: string | undefined): string | undefin
 }
 
 /**
- * `publishHeaders` of a record `encodeFrame` made, whose names are those of `OWN_LAYOUT` in its
+ * `publishHeaders` of a record `encodeFrame` made, whose names are those of `FRAME_HEADERS` in its
  * order: the lines written in that order from named reads, without walking the record (0.68–0.85
  * → 0.46–0.49 µs a block in a micro-benchmark; docs/bench-transports.md). A record missing one
  * of the five required names, or a value with CR or LF, takes `publishHeaders`.
@@ -190,16 +193,8 @@ export function headerOf(headers: MsgHdrs | undefined): (name: string) => string
 
 const HEADER_START = "NATS/1.0\r\n";
 const textDecoder = new TextDecoder();
-const NO_HEADERS = (): undefined => undefined;
+const NO_ATTRIBUTES: FrameAttributes = attributesFrom([]);
 
-/**
- * Index in `FRAME_HEADERS` of each header agent-bus reads from a received event or request (the
- * ones it writes), in a prototype-less object: a keyed load is cheaper than Map#get.
- */
-const KNOWN_SLOT: Record<string, number | undefined> = Object.setPrototypeOf(
-  Object.fromEntries(FRAME_HEADERS.map((name, index) => [name, index])),
-  null,
-);
 /** Indexes of the known names by length, so that a line's name is matched without slicing it out. */
 const KNOWN_BY_LENGTH: number[][] = [];
 for (const [index, name] of FRAME_HEADERS.entries()) {
@@ -214,28 +209,23 @@ interface RawMsg {
 }
 
 /**
- * Header lookup on a received message, like `headerOf(msg.headers)`, but reading the header
- * block itself when it can. The client's decoder appends each header after scanning all the
- * previous ones and its `get()` scans them again (~5 µs of the ~9 µs a delivery costs, see
- * bench/transports); this is one pass over the same text that keeps only the headers agent-bus
- * reads (1.23 → 1.0 µs a message in a micro-benchmark, against ~5 µs through the client). A
- * status line or a known value with a lone CR or LF goes to the client's decoder, and so does a
- * lookup of any other name.
+ * The attributes of a received message, as `attributesOf(headerOf(msg.headers))` reads them, but
+ * from the header block itself when it can. The client's decoder appends each header after
+ * scanning all the previous ones and its `get()` scans them again (~5 µs of the ~9 µs a delivery
+ * cost, see bench/transports); this is one pass over the same text. A status line, or a known
+ * value with a lone CR or LF, goes to the client's decoder.
  */
-export function messageHeader(msg: Msg): (name: string) => string | undefined {
+export function messageAttributes(msg: Msg): FrameAttributes {
   const { _rdata: data, _msg: parsed } = msg as unknown as RawMsg;
   const end = parsed?.hdr;
-  if (!(data instanceof Uint8Array) || typeof end !== "number") return headerOf(msg.headers);
-  if (end < 0) return NO_HEADERS;
+  if (!(data instanceof Uint8Array) || typeof end !== "number") return attributesOf(headerOf(msg.headers));
+  if (end < 0) return NO_ATTRIBUTES;
   const text = blockText(data, end);
   const values = readOwnHeaders(text) ?? readKnownHeaders(text);
-  if (values === undefined) return headerOf(msg.headers);
-  return (name) => {
-    const index = KNOWN_SLOT[name];
-    if (index === undefined) return headerOf(msg.headers)(name);
-    const value = values[index];
-    return value === "" ? undefined : value;
-  };
+  if (values === undefined) return attributesOf(headerOf(msg.headers));
+  // An empty value reads as a missing one, as through the client's headers.
+  for (let i = 0; i < values.length; i++) if (values[i] === "") values[i] = undefined;
+  return attributesFrom(values);
 }
 
 /**
@@ -246,41 +236,52 @@ function blockText(data: Uint8Array, end: number): string {
   return Buffer.isBuffer(data) ? data.toString("utf8", 0, end) : textDecoder.decode(data.subarray(0, end));
 }
 
-/** The headers `encodeFrame` writes, in its order, and whether each may be missing. */
-const OWN_LAYOUT: readonly (readonly [name: string, optional: boolean])[] = FRAME_HEADERS.map(
-  (name, index) => [name, index >= ALWAYS_WRITTEN],
-);
+/** Each known name with its colon, what a line of it begins with. */
+const NAME_COLONS = FRAME_HEADERS.map((name) => `${name}:`);
+
 /**
- * The block `encodeFrame` and `publishHeaders` write, matched at once instead of scanned line by
- * line (0.6 against 1.1 µs a message, decoding included, in a micro-benchmark). `.` stops at CR
- * and LF, so a value holding one takes the scan.
+ * The known headers of a block agent-bus wrote (`FRAME_HEADERS` in order, the first
+ * `ALWAYS_WRITTEN` present, nothing else); undefined for any other block, which `readKnownHeaders`
+ * then scans. Read line by line at the positions the order implies: one prefix test and one search
+ * for the line's end a header (a regular expression matching the whole block cost ~3,000
+ * instructions an event, callgrind).
  */
-const OWN_BLOCK = new RegExp(
-  `^NATS/1\\.0\\r\\n${OWN_LAYOUT.map(([name, optional]) => {
-    const line = `${name}: ?(.*)\\r\\n`;
-    return optional ? `(?:${line})?` : line;
-  }).join("")}\\r\\n$`,
-  "u",
-);
-/** One slot per known header, none read yet. */
-function noValues(): (string | undefined)[] {
-  return new Array(FRAME_HEADERS.length).fill(undefined);
-}
-
-/** The known headers of a block agent-bus wrote; undefined for any other block. */
 export function readOwnHeaders(text: string): (string | undefined)[] | undefined {
-  const match = OWN_BLOCK.exec(text);
-  if (match === null) return undefined;
-  const values = noValues();
-  // OWN_LAYOUT is FRAME_HEADERS in order: group g holds the header at index g - 1.
-  for (let group = 1; group < match.length; group++) {
-    const value = match[group];
-    if (value !== undefined) values[group - 1] = trimmed(value);
+  if (!text.startsWith(HEADER_START)) return undefined;
+  // One slot for each of FRAME_HEADERS, as a literal: V8 copies it from a template.
+  const values: (string | undefined)[] = [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ];
+  let at = HEADER_START.length;
+  for (let index = 0; index < NAME_COLONS.length; index++) {
+    const name = NAME_COLONS[index] as string;
+    if (!text.startsWith(name, at)) {
+      if (index < ALWAYS_WRITTEN) return undefined;
+      continue;
+    }
+    let start = at + name.length;
+    if (text.charCodeAt(start) === 32) start++;
+    // The line ends at its CR, which must be followed by LF; an LF before that CR is a lone one.
+    const end = text.indexOf("\r", start);
+    if (end < 0 || text.charCodeAt(end + 1) !== 10 || text.indexOf("\n", start) !== end + 1) return undefined;
+    values[index] = trimmed(text.slice(start, end));
+    at = end + 2;
   }
-  return values;
+  // Only the empty line that ends the block may be left.
+  return at === text.length - 2 && text.charCodeAt(at) === 13 && text.charCodeAt(at + 1) === 10
+    ? values
+    : undefined;
 }
 
-/** `value.trim()`, without the call for the usual value (the space after the colon is not captured). */
+/** `value.trim()`, without the call for the usual value (the space after the colon is skipped). */
 function trimmed(value: string): string {
   const first = value.charCodeAt(0);
   const last = value.charCodeAt(value.length - 1);
@@ -299,6 +300,11 @@ export function jsonBody(msg: Msg): string | Uint8Array {
   if (!Buffer.isBuffer(data) || typeof start !== "number") return msg.data;
   const text = data.toString("utf8", Math.max(start, 0));
   return text.includes("\uFFFD") || text.charCodeAt(0) === 0xfeff ? msg.data : text;
+}
+
+/** One slot per known header, none read yet. */
+function noValues(): (string | undefined)[] {
+  return new Array(FRAME_HEADERS.length).fill(undefined);
 }
 
 /** First value of each known header of a `NATS/1.0` block; undefined when the client must decide. */

@@ -25,6 +25,7 @@ import {
   decodeFrame,
   encodeBody,
   encodeFrame,
+  type FrameAttributes,
   isEcho,
   JSON_TYPE,
   TypeMismatchError,
@@ -39,7 +40,7 @@ import {
   frameHeaders,
   jsonBody,
   loadClient,
-  messageHeader,
+  messageAttributes,
   type NatsModules,
   REQUEST_PREFIX,
   RESPONDER_QUEUE,
@@ -94,6 +95,8 @@ interface Encoded {
 }
 
 const NATS_HEADER_OVERHEAD = 64;
+/** Event types whose subject is kept; a program with more builds the rest anew each publish. */
+const KEPT_SUBJECTS = 1024;
 /** Before `connect`: an origin no frame names, and no id prefix. */
 const NO_ORIGIN = { origin: "" } as const;
 
@@ -104,6 +107,11 @@ class NatsTransport implements Transport {
   private readonly buffer: DisconnectBuffer;
   private readonly durable: Durable;
   private readonly stalls = new StallWatch((message) => this.log(message));
+  /**
+   * Subjects by event type. The client tests every subject with a regular expression, which
+   * first copies a concatenation into a flat string; a kept subject is flat after its first use.
+   */
+  private readonly subjects = new Map<string, string>();
   private context: TransportContext | undefined;
   private client: NatsModules | undefined;
   private nc: NatsConnection | undefined;
@@ -154,7 +162,16 @@ class NatsTransport implements Transport {
     const limit = (this.nc?.info?.max_payload ?? 1024 * 1024) - NATS_HEADER_OVERHEAD;
     const frame = encodeFrame(envelope, this.context ?? NO_ORIGIN, limit, toBuffer);
     this.buffer.admit(envelope.type, frame.body.length);
-    return { subject: `${this.namespace}.${envelope.type}`, frame };
+    return { subject: this.subjectOf(envelope.type), frame };
+  }
+
+  private subjectOf(eventType: string): string {
+    let subject = this.subjects.get(eventType);
+    if (subject === undefined) {
+      subject = `${this.namespace}.${eventType}`;
+      if (this.subjects.size < KEPT_SUBJECTS) this.subjects.set(eventType, subject);
+    }
+    return subject;
   }
 
   send(encoded: unknown): void {
@@ -177,13 +194,12 @@ class NatsTransport implements Transport {
       ...(options.group !== undefined && { queue: options.group }),
       callback: (error, msg) => {
         if (error !== null) return this.log(`subscription to "${pattern}" failed: ${error.message}`);
-        const header = messageHeader(msg);
-        if (plain && isEcho(header, self)) return;
-        const envelope = this.decode(msg, exactType, header);
+        const attributes = this.attributes(msg);
+        if (attributes === undefined || (plain && isEcho(attributes, self))) return;
+        const envelope = this.decode(msg, exactType, attributes);
         if (envelope === undefined) return;
-        const started = performance.now();
+        this.stalls.begin(pattern);
         const result = delivery(envelope);
-        this.stalls.observe(pattern, performance.now() - started);
         if (result !== undefined) result.catch(() => undefined);
       },
     });
@@ -255,16 +271,33 @@ class NatsTransport implements Transport {
   private decode(
     msg: Msg,
     eventType = msg.subject.slice(this.namespace.length + 1),
-    header = messageHeader(msg),
+    attributes = this.attributes(msg),
   ): Envelope | undefined {
+    if (attributes === undefined) return undefined;
     try {
-      const body = header("content-type") === JSON_TYPE ? jsonBody(msg) : msg.data;
-      return decodeFrame(eventType, header, body);
+      const body = attributes.contentType === JSON_TYPE ? jsonBody(msg) : msg.data;
+      return decodeFrame(eventType, attributes, body);
     } catch (error) {
-      if (error instanceof TypeMismatchError && error.fromOtherNamespace) return undefined;
-      this.log(`dropped a malformed message on "${msg.subject}": ${(error as Error).message}`);
+      if (!(error instanceof TypeMismatchError && error.fromOtherNamespace)) this.dropped(msg, error);
       return undefined;
     }
+  }
+
+  /**
+   * A message's attributes; undefined, with a line, for a header block the client refuses (a lone
+   * CR or LF in a value): its error would otherwise leave the callback and stop the client's reader.
+   */
+  private attributes(msg: Msg): FrameAttributes | undefined {
+    try {
+      return messageAttributes(msg);
+    } catch (error) {
+      this.dropped(msg, error);
+      return undefined;
+    }
+  }
+
+  private dropped(msg: Msg, error: unknown): void {
+    this.log(`dropped a malformed message on "${msg.subject}": ${(error as Error).message}`);
   }
 
   /** Follows the connection: holds publishes while it is down, reports each change. */

@@ -7,6 +7,7 @@ import { createEnvelope } from "../../src/envelope.js";
 import { PayloadError } from "../../src/index.js";
 import {
   asText,
+  attributesOf,
   decodeBody,
   encodeFrame,
   encodeJson,
@@ -180,7 +181,7 @@ describe("the origin header", () => {
   });
 
   it("tells an echo by the header when there is one, else by the id's prefix", () => {
-    const lookup = (headers: Record<string, string>) => (name: string) => headers[name];
+    const lookup = (headers: Record<string, string>) => attributesOf((name: string) => headers[name]);
     for (const id of ["p7-a", "caller-1", "p7x-3"]) {
       const headers = headersOf(id, bus);
       expect(isEcho(lookup(headers), bus)).toBe(true);

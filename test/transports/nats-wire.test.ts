@@ -2,12 +2,18 @@ import { createConnection } from "node:net";
 import type { Msg, MsgHdrs } from "@nats-io/nats-core";
 import { connect, headers } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeBody, encodeFrame, JSON_TYPE, ORIGIN_HEADER } from "../../src/transports/_codec.js";
+import {
+  attributesOf,
+  decodeBody,
+  encodeFrame,
+  JSON_TYPE,
+  ORIGIN_HEADER,
+} from "../../src/transports/_codec.js";
 import {
   frameHeaders,
   headerOf,
   jsonBody,
-  messageHeader,
+  messageAttributes,
   publishHeaders,
   readKnownHeaders,
   readOwnHeaders,
@@ -39,21 +45,6 @@ const BLOCKS: Record<string, string | undefined> = {
     "NATS/1.0\r\nce-specversion: 1.0\r\nce-id: a\rb\r\nce-type: t.x\r\nce-source: s\r\nce-time: t\r\nce-agentbusorigin: o\r\n\r\n",
   "no headers": undefined,
 };
-const NAMES = [
-  "ce-specversion",
-  "ce-id",
-  "ce-type",
-  "ce-source",
-  "ce-time",
-  "ce-agentbusorigin",
-  "content-type",
-  "ce-correlationid",
-  "ce-traceparent",
-  "CE-ID",
-  "Ce-Type",
-  "junk",
-  "bad name",
-];
 
 /** Publishes the blocks byte for byte on a plain socket (the client would refuse some). */
 async function publishRaw(subject: string, blocks: (string | undefined)[]): Promise<void> {
@@ -81,11 +72,10 @@ function bytes(headers: MsgHdrs): Buffer {
   return Buffer.from((headers as unknown as { encode(): Uint8Array }).encode());
 }
 
-/** Every lookup, or the error reading the headers threw. */
-function lookups(read: () => (name: string) => string | undefined): unknown {
+/** The attributes read, or the error reading the headers threw. */
+function attributes(read: () => unknown): unknown {
   try {
-    const header = read();
-    return NAMES.map((name) => header(name));
+    return read();
   } catch (error) {
     return { threw: (error as Error).message };
   }
@@ -136,9 +126,14 @@ describe.skipIf(skip)("nats wire", () => {
     Object.keys(BLOCKS).forEach((name, i) => {
       const msg = received[i] as Msg;
       // The fast reader first: the client's getter caches what it decoded.
-      const fast = lookups(() => messageHeader(msg));
-      const client = lookups(() => headerOf(msg.headers));
-      expect({ name, read: fast }).toEqual({ name, read: client });
+      const fast = attributes(() => messageAttributes(msg));
+      const client = attributes(() => attributesOf(headerOf(msg.headers)));
+      if (name === "a space in a name") {
+        // The client refuses the whole block for a name it would not write; the reader keeps the
+        // lines it knows, as it always did (only a lookup of that name went to the client).
+        expect(client).toEqual({ threw: expect.stringMatching(/not a valid character/u) });
+        expect(fast).toEqual(attributesOf((header) => (header === "ce-id" ? "x" : undefined)));
+      } else expect({ name, read: fast }).toEqual({ name, read: client });
     });
   });
 
@@ -298,10 +293,9 @@ describe.skipIf(skip)("nats wire", () => {
     expect(arrived).toHaveLength(records.length);
     records.forEach((record, i) => {
       const msg = arrived[i] as Msg;
-      const names = Object.keys(record);
-      const trimmed = names.map((name) => (record[name] as string).trim() || undefined);
-      expect(names.map((name) => messageHeader(msg)(name))).toEqual(trimmed);
-      expect(names.map((name) => headerOf(msg.headers)(name))).toEqual(trimmed);
+      const expected = attributesOf((name) => record[name]?.trim() || undefined);
+      expect(messageAttributes(msg)).toEqual(expected);
+      expect(attributesOf(headerOf(msg.headers))).toEqual(expected);
     });
   });
 });

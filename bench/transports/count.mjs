@@ -103,12 +103,18 @@ async function subscriberRun(client) {
   };
 }
 
-/** A node command for one of this folder's scripts, with the map callgrind's names need. */
+/**
+ * A node command for one of this folder's scripts, with the map callgrind's names need. V8 runs
+ * single-threaded on a fixed heap-growing schedule: its background compiles and collections,
+ * counted whenever they happen to run, moved a count by thousands from one run to the next.
+ */
 function node(script, options) {
   return [
     process.execPath,
     "--perf-basic-prof",
     "--no-compact-code-space",
+    "--single-threaded",
+    "--predictable-gc-schedule",
     join(here, script),
     JSON.stringify(options),
   ];

@@ -2,6 +2,8 @@
  * NATS specifics of the wire format: subjects, the lazy client import, header conversion and
  * the buffer that holds publishes while the connection is down.
  */
+// Imported, not the global: Node's global Buffer is a getter, run on every use.
+import { Buffer } from "node:buffer";
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import { TransportError } from "../errors.js";
@@ -236,53 +238,42 @@ function blockText(data: Uint8Array, end: number): string {
   return Buffer.isBuffer(data) ? data.toString("utf8", 0, end) : textDecoder.decode(data.subarray(0, end));
 }
 
-/** Each known name with its colon, what a line of it begins with. */
-const NAME_COLONS = FRAME_HEADERS.map((name) => `${name}:`);
-
 /**
- * The known headers of a block agent-bus wrote (`FRAME_HEADERS` in order, the first
- * `ALWAYS_WRITTEN` present, nothing else); undefined for any other block, which `readKnownHeaders`
- * then scans. Read line by line at the positions the order implies: one prefix test and one search
- * for the line's end a header (a regular expression matching the whole block cost ~3,000
- * instructions an event, callgrind).
+ * The block `encodeFrame` and `publishHeaders` write (`FRAME_HEADERS` in order, the first
+ * `ALWAYS_WRITTEN` present, nothing else), matched at once: V8's compiled expression beats
+ * scanning the lines in JS (2,900 instructions a block against 6,300 for the best scan tried,
+ * counted by callgrind on a single-threaded node). `.` stops at CR and LF, so a value holding one
+ * takes the general scan.
  */
+const OWN_BLOCK = new RegExp(
+  `^NATS/1\\.0\\r\\n${FRAME_HEADERS.map((name, index) => {
+    const line = `${name}: ?(.*)\\r\\n`;
+    return index >= ALWAYS_WRITTEN ? `(?:${line})?` : line;
+  }).join("")}\\r\\n$`,
+  "u",
+);
+
+/** The known headers of a block agent-bus wrote, in `FRAME_HEADERS` order; undefined for any other block. */
 export function readOwnHeaders(text: string): (string | undefined)[] | undefined {
-  if (!text.startsWith(HEADER_START)) return undefined;
-  // One slot for each of FRAME_HEADERS, as a literal: V8 copies it from a template.
-  const values: (string | undefined)[] = [
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
+  const match = OWN_BLOCK.exec(text);
+  if (match === null) return undefined;
+  // Group g holds FRAME_HEADERS[g - 1]; written out, as a literal is what V8 builds fastest.
+  return [
+    trimmed(match[1]),
+    trimmed(match[2]),
+    trimmed(match[3]),
+    trimmed(match[4]),
+    trimmed(match[5]),
+    trimmed(match[6]),
+    trimmed(match[7]),
+    trimmed(match[8]),
+    trimmed(match[9]),
   ];
-  let at = HEADER_START.length;
-  for (let index = 0; index < NAME_COLONS.length; index++) {
-    const name = NAME_COLONS[index] as string;
-    if (!text.startsWith(name, at)) {
-      if (index < ALWAYS_WRITTEN) return undefined;
-      continue;
-    }
-    let start = at + name.length;
-    if (text.charCodeAt(start) === 32) start++;
-    // The line ends at its CR, which must be followed by LF; an LF before that CR is a lone one.
-    const end = text.indexOf("\r", start);
-    if (end < 0 || text.charCodeAt(end + 1) !== 10 || text.indexOf("\n", start) !== end + 1) return undefined;
-    values[index] = trimmed(text.slice(start, end));
-    at = end + 2;
-  }
-  // Only the empty line that ends the block may be left.
-  return at === text.length - 2 && text.charCodeAt(at) === 13 && text.charCodeAt(at + 1) === 10
-    ? values
-    : undefined;
 }
 
-/** `value.trim()`, without the call for the usual value (the space after the colon is skipped). */
-function trimmed(value: string): string {
+/** `value.trim()`, without the call for the usual value (the space after the colon is not captured). */
+function trimmed(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
   const first = value.charCodeAt(0);
   const last = value.charCodeAt(value.length - 1);
   return first > 32 && first < 127 && last > 32 && last < 127 ? value : value.trim();

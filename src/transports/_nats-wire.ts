@@ -133,6 +133,32 @@ export function publishHeaders(make: () => MsgHdrs, record: WireHeaders): MsgHdr
   return new EncodedHeaders(toBuffer(`${block}\r\n\r\n`)) as unknown as MsgHdrs;
 }
 
+/**
+ * The type, source and time last found free of CR and LF. A publisher repeats them (one source,
+ * a few types, a time shared by the events of a millisecond), and a repeated value is most often
+ * the very same string, compared at once: six searches an event were ~600 instructions (callgrind).
+ */
+const clean = {
+  type: "",
+  source: "",
+  time: "",
+  holds(type: string, source: string, time: string): boolean {
+    if (type !== this.type) {
+      if (hasCrOrLf(type)) return false;
+      this.type = type;
+    }
+    if (source !== this.source) {
+      if (hasCrOrLf(source)) return false;
+      this.source = source;
+    }
+    if (time !== this.time) {
+      if (hasCrOrLf(time)) return false;
+      this.time = time;
+    }
+    return true;
+  },
+};
+
 /** One optional line of `frameHeaders`: empty when absent, undefined when it holds CR or LF. */
 function optionalLine(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return "";
@@ -161,9 +187,7 @@ export function frameHeaders(make: () => MsgHdrs, record: WireHeaders): MsgHdrs 
     source === undefined ||
     time === undefined ||
     hasCrOrLf(id) ||
-    hasCrOrLf(type) ||
-    hasCrOrLf(source) ||
-    hasCrOrLf(time)
+    !clean.holds(type, source, time)
   )
     return publishHeaders(make, record);
   const origin = optionalLine(ORIGIN_HEADER, record[ORIGIN_HEADER]);

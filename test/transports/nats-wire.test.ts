@@ -234,6 +234,18 @@ describe.skipIf(skip)("nats wire", () => {
       encodeFrame({ ...envelope, data: 1, traceparent: "t-1" }, stamp, 1 << 20),
       encodeFrame({ ...envelope, data: 1, correlationid: "c-1", traceparent: "t-1" }, stamp, 1 << 20),
       encodeFrame({ ...envelope, data: 2 }, { origin: "e-0", idPrefix: "e-" }, 1 << 20),
+      // The usual frame (the bus's own id, JSON, nothing optional) again: another type, another
+      // source, an id and a time that are not ASCII, a repeat (type, source and time are searched
+      // for CR and LF only when they change).
+      encodeFrame({ ...envelope, type: "t.y", data: 2 }, { origin: "e-0", idPrefix: "e-" }, 1 << 20),
+      encodeFrame({ ...envelope, source: "src-2", data: 2 }, { origin: "e-0", idPrefix: "e-" }, 1 << 20),
+      encodeFrame({ ...envelope, id: "é-1", data: 2 }, { origin: "é-0", idPrefix: "é-" }, 1 << 20),
+      encodeFrame(
+        { ...envelope, id: "e-2", time: "2026-01-01T00:00:00.000Z ✓", data: 2 },
+        { origin: "e-0", idPrefix: "e-" },
+        1 << 20,
+      ),
+      encodeFrame({ ...envelope, data: 3 }, { origin: "e-0", idPrefix: "e-" }, 1 << 20),
     ];
     for (const frame of frames) {
       const expected = headers();

@@ -381,13 +381,29 @@ export function decodeFrame(subjectType: string, attributes: FrameAttributes, bo
   return envelope;
 }
 
-/** The header lookup of a frame whose shape is not trusted yet. */
-export function recordHeaders(frame: unknown): (name: string) => string | undefined {
+/** A header value as read from an untrusted record: text, or missing. */
+function textOf(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * The attributes of a frame whose shape is not trusted yet. Read by fixed names, which V8 loads
+ * straight from the record's shape (a port's frames all have one), not through a lookup by name.
+ */
+export function frameAttributes(frame: unknown): FrameAttributes {
   const headers = (frame as { headers?: unknown } | null)?.headers;
-  if (typeof headers !== "object" || headers === null) return () => undefined;
-  return (name) => {
-    const value = (headers as Record<string, unknown>)[name];
-    return typeof value === "string" ? value : undefined;
+  if (typeof headers !== "object" || headers === null) return attributesFrom([]);
+  const h = headers as Record<string, unknown>;
+  return {
+    specversion: textOf(h["ce-specversion"]),
+    id: textOf(h["ce-id"]),
+    type: textOf(h["ce-type"]),
+    source: textOf(h["ce-source"]),
+    time: textOf(h["ce-time"]),
+    origin: textOf(h[ORIGIN_HEADER]),
+    contentType: textOf(h["content-type"]),
+    correlationid: textOf(h["ce-correlationid"]),
+    traceparent: textOf(h["ce-traceparent"]),
   };
 }
 

@@ -17,16 +17,15 @@ import type {
 } from "../transport.js";
 import {
   asText,
-  attributesOf,
   decodeBody,
   decodeFrame,
   encodeBody,
   encodeFrame,
   type FrameAttributes,
   type FrameBody,
+  frameAttributes,
   fromWireError,
   isEcho,
-  recordHeaders,
   toWireError,
   type WireFrame,
   type WireHeaders,
@@ -87,7 +86,7 @@ export class LinkTransport implements Transport {
     }
     const plain = options.group === undefined;
     const unsubscribe = this.link.subscribe(this.namespace, pattern, options.group, (eventType, frame) => {
-      const attributes = attributesOf(recordHeaders(frame));
+      const attributes = frameAttributes(frame);
       // Echoes are dropped only on plain subscriptions: a group takes every member, local ones included.
       if (plain && isEcho(attributes, this.context)) return;
       const envelope = this.decode(eventType, frame, attributes);
@@ -109,7 +108,7 @@ export class LinkTransport implements Transport {
 
   respond(eventType: string, responder: RemoteResponder): RemoteSubscription {
     const unsubscribe = this.link.respond(this.namespace, eventType, async (frame): Promise<HubReply> => {
-      const envelope = this.decode(eventType, frame, attributesOf(recordHeaders(frame)));
+      const envelope = this.decode(eventType, frame, frameAttributes(frame));
       if (envelope === undefined) {
         return { ok: false, error: { name: "TransportError", message: "malformed request dropped" } };
       }

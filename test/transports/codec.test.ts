@@ -11,6 +11,7 @@ import {
   decodeBody,
   encodeFrame,
   encodeJson,
+  frameAttributes,
   isEcho,
   JSON_TYPE,
   ORIGIN_HEADER,
@@ -190,5 +191,37 @@ describe("the origin header", () => {
     expect(isEcho(lookup({ "ce-id": "p7-b", [ORIGIN_HEADER]: "q1-1" }), bus)).toBe(false);
     expect(isEcho(lookup({ "ce-id": "p7-b" }), { origin: "p7-1" })).toBe(false);
     expect(isEcho(lookup({}), bus)).toBe(false);
+  });
+});
+
+describe("frameAttributes (frames that crossed a port or the memory hub)", () => {
+  it("reads the text attributes of a record and nothing else", () => {
+    const record = {
+      "ce-specversion": "1.0",
+      "ce-id": "i-1",
+      "ce-type": "t.x",
+      "ce-source": "s",
+      "ce-time": "2026-01-01T00:00:00.000Z",
+      [ORIGIN_HEADER]: "o-1",
+      "content-type": JSON_TYPE,
+      "ce-correlationid": "c-1",
+      "ce-traceparent": "00-ab-cd-01",
+    };
+    expect(frameAttributes({ headers: record, body: "1" })).toEqual(
+      attributesOf((name) => record[name as keyof typeof record]),
+    );
+    // Anything but text reads as missing; so does a frame without a header record.
+    const odd = {
+      "ce-id": 7,
+      "ce-type": null,
+      "ce-source": ["s"],
+      "ce-time": { t: 1 },
+      "ce-specversion": "1.0",
+    };
+    expect(frameAttributes({ headers: odd })).toEqual(
+      attributesOf((name) => (name === "ce-specversion" ? "1.0" : undefined)),
+    );
+    for (const frame of [null, undefined, 42, "text", { headers: null }, { headers: "x" }, {}])
+      expect(frameAttributes(frame)).toEqual(attributesOf(() => undefined));
   });
 });

@@ -1,4 +1,3 @@
-import { createConnection } from "node:net";
 import type { Msg, MsgHdrs } from "@nats-io/nats-core";
 import { connect, headers } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +19,7 @@ import {
   toHeaders,
 } from "../../src/transports/_nats-wire.js";
 import { skipWithout } from "./_broker.js";
+import { publishRaw } from "./_nats-raw.js";
 
 const skip = await skipWithout("nats-server", 4222);
 
@@ -45,27 +45,6 @@ const BLOCKS: Record<string, string | undefined> = {
     "NATS/1.0\r\nce-specversion: 1.0\r\nce-id: a\rb\r\nce-type: t.x\r\nce-source: s\r\nce-time: t\r\nce-agentbusorigin: o\r\n\r\n",
   "no headers": undefined,
 };
-
-/** Publishes the blocks byte for byte on a plain socket (the client would refuse some). */
-async function publishRaw(subject: string, blocks: (string | undefined)[]): Promise<void> {
-  const socket = createConnection({ port: 4222, host: "127.0.0.1" });
-  const frames = blocks.map((block) => {
-    const body = Buffer.from("{}");
-    if (block === undefined) return `PUB ${subject} ${body.length}\r\n{}\r\n`;
-    const size = Buffer.byteLength(block);
-    return `HPUB ${subject} ${size} ${size + body.length}\r\n${block}{}\r\n`;
-  });
-  const pong = new Promise<void>((resolve) => {
-    let seen = "";
-    socket.on("data", (chunk) => {
-      seen += chunk.toString();
-      if (seen.includes("PONG")) resolve();
-    });
-  });
-  socket.write(`CONNECT {"verbose":false,"pedantic":false,"headers":true}\r\n${frames.join("")}PING\r\n`);
-  await pong;
-  socket.destroy();
-}
 
 /** The header block the client sends (`encode()` is on its class, not in the MsgHdrs type). */
 function bytes(headers: MsgHdrs): Buffer {

@@ -1,29 +1,11 @@
-import { createConnection } from "node:net";
 import { connect, headers } from "@nats-io/transport-node";
 import { natsTransport } from "../../src/transports/nats.js";
 import { describeTransportConformance } from "../conformance/suite.js";
 import { skipWithout } from "./_broker.js";
+import { publishRaw } from "./_nats-raw.js";
 
 const SERVER = "127.0.0.1:4222";
 
-/** Publishes header blocks byte for byte on a plain socket, each with the body `{}`. */
-async function publishBlocks(subject: string, blocks: string[]): Promise<void> {
-  const socket = createConnection({ port: 4222, host: "127.0.0.1" });
-  const frames = blocks.map((block) => {
-    const size = Buffer.byteLength(block);
-    return `HPUB ${subject} ${size} ${size + 2}\r\n${block}{}\r\n`;
-  });
-  const pong = new Promise<void>((resolve) => {
-    let seen = "";
-    socket.on("data", (chunk) => {
-      seen += chunk.toString();
-      if (seen.includes("PONG")) resolve();
-    });
-  });
-  socket.write(`CONNECT {"verbose":false,"pedantic":false,"headers":true}\r\n${frames.join("")}PING\r\n`);
-  await pong;
-  socket.destroy();
-}
 const skip = await skipWithout("nats-server", 4222);
 
 describeTransportConformance(
@@ -48,7 +30,7 @@ describeTransportConformance(
         await raw.flush();
         // Blocks the client would not write: a lone LF or CR inside a value, which its decoder refuses.
         const lines = Object.entries(good).map(([name, value]) => `${name}: ${value}`);
-        await publishBlocks(subject, [
+        await publishRaw(subject, [
           `NATS/1.0\r\n${lines.join("\r\n").replace("ce-id: x", "ce-id: x\ny")}\r\n\r\n`,
           `NATS/1.0\r\n${lines.join("\r\n").replace("ce-source: test", "ce-source: te\rst")}\r\n\r\n`,
         ]);

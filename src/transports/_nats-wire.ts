@@ -254,12 +254,24 @@ export function messageAttributes(msg: Msg): FrameAttributes {
   return attributesFrom(values);
 }
 
+/** Buffer's own UTF-8 decoder, when this Node has it under its long-standing name. */
+const utf8Slice = (Buffer.prototype as { utf8Slice?: (start: number, end: number) => string }).utf8Slice;
+
+/**
+ * Bytes `start` to `end` of a Buffer as text, U+FFFD for bytes that are not UTF-8, as
+ * `toString("utf8", start, end)` gives it but without its checks of the encoding's name and the
+ * offsets (~400 instructions a call, twice an event: callgrind, a NATS subscriber).
+ */
+function utf8Text(data: Buffer, start: number, end: number): string {
+  return utf8Slice === undefined ? data.toString("utf8", start, end) : utf8Slice.call(data, start, end);
+}
+
 /**
  * The header block as text. Node's own decoder on the client's Buffer saves the view that
  * `TextDecoder` needs; both put U+FFFD for bytes that are not UTF-8.
  */
 function blockText(data: Uint8Array, end: number): string {
-  return Buffer.isBuffer(data) ? data.toString("utf8", 0, end) : textDecoder.decode(data.subarray(0, end));
+  return Buffer.isBuffer(data) ? utf8Text(data, 0, end) : textDecoder.decode(data.subarray(0, end));
 }
 
 /** One line of the block agent-bus writes; `.` stops at CR and LF, so a value holding one fails it. */
@@ -329,7 +341,7 @@ export function jsonBody(msg: Msg): string | Uint8Array {
   const { _rdata: data, _msg: parsed } = msg as unknown as RawMsg;
   const start = parsed?.hdr;
   if (!Buffer.isBuffer(data) || typeof start !== "number") return msg.data;
-  const text = data.toString("utf8", Math.max(start, 0));
+  const text = utf8Text(data, Math.max(start, 0), data.length);
   return text.includes("\uFFFD") || text.charCodeAt(0) === 0xfeff ? msg.data : text;
 }
 

@@ -2,7 +2,9 @@
 // order, and a batch is read back as the messages it holds.
 import { MessageChannel } from "node:worker_threads";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { EventBus } from "../../src/index.js";
 import { listen, MAX_BATCH, Outbox, type PortLike } from "../../src/transports/_port-io.js";
+import { workerTransport } from "../../src/transports/worker.js";
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -106,5 +108,31 @@ describe("listen", () => {
     expect(String(error.mock.calls[0]?.[0])).toContain('handling a "boom" port message failed');
     stop();
     port1.close();
+  });
+});
+
+describe("ready() over a port", () => {
+  it("resolves once the hub has the subscriptions: what is published at once reaches them", async () => {
+    const { port1, port2 } = new MessageChannel();
+    const main = new EventBus({
+      transport: workerTransport({ ports: [port1 as unknown as PortLike], namespace: "ready" }),
+    });
+    const worker = new EventBus({
+      transport: workerTransport({ port: port2 as unknown as PortLike, namespace: "ready" }),
+    });
+    try {
+      const got: unknown[] = [];
+      worker.subscribe("job.start", (data) => got.push(data));
+      worker.respond("job.ask", (n) => (n as number) + 1);
+      await Promise.all([main.ready(), worker.ready()]);
+      // In the turn ready() resolved in: the hub must know the subscription and the responder.
+      main.publish("job.start", 1);
+      expect(await main.request("job.ask", 41, { timeout: 1000 })).toBe(42);
+      for (let i = 0; i < 20 && got.length === 0; i++) await turn();
+      expect(got).toEqual([1]);
+    } finally {
+      await Promise.all([worker.close(), main.close()]);
+      port1.close();
+    }
   });
 });

@@ -131,7 +131,9 @@ describe("ready() over a port", () => {
       for (let i = 0; i < 20 && got.length === 0; i++) await turn();
       expect(got).toEqual([1]);
     } finally {
-      await Promise.all([worker.close(), main.close()]);
+      // The worker first: its close flushes to the hub, which must still be there to answer.
+      await worker.close();
+      await main.close();
       port1.close();
     }
   });

@@ -90,6 +90,9 @@ export function attributesFrom(values: readonly (string | undefined)[]): FrameAt
   };
 }
 
+/** The attributes of a frame without headers: every one missing. */
+export const NO_ATTRIBUTES: FrameAttributes = attributesFrom([]);
+
 /**
  * Whether a received frame is this bus's own echo: its origin header names this bus or, without
  * one, its id begins with this bus's id prefix.
@@ -392,7 +395,7 @@ function textOf(value: unknown): string | undefined {
  */
 export function frameAttributes(frame: unknown): FrameAttributes {
   const headers = (frame as { headers?: unknown } | null)?.headers;
-  if (typeof headers !== "object" || headers === null) return attributesFrom([]);
+  if (typeof headers !== "object" || headers === null) return NO_ATTRIBUTES;
   const h = headers as Record<string, unknown>;
   return {
     specversion: textOf(h["ce-specversion"]),

@@ -8,13 +8,13 @@ import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import { TransportError } from "../errors.js";
 import {
-  ALWAYS_WRITTEN,
   attributesFrom,
   attributesOf,
   BYTES_TYPE,
   FRAME_HEADERS,
   type FrameAttributes,
   JSON_TYPE,
+  NO_ATTRIBUTES,
   ORIGIN_HEADER,
   type WireHeaders,
 } from "./_codec.js";
@@ -219,7 +219,6 @@ export function headerOf(headers: MsgHdrs | undefined): (name: string) => string
 
 const HEADER_START = "NATS/1.0\r\n";
 const textDecoder = new TextDecoder();
-const NO_ATTRIBUTES: FrameAttributes = attributesFrom([]);
 
 /** Indexes of the known names by length, so that a line's name is matched without slicing it out. */
 const KNOWN_BY_LENGTH: number[][] = [];

@@ -134,30 +134,50 @@ export function publishHeaders(make: () => MsgHdrs, record: WireHeaders): MsgHdr
 }
 
 /**
- * The type, source and time last found free of CR and LF. A publisher repeats them (one source,
- * a few types, a time shared by the events of a millisecond), and a repeated value is most often
- * the very same string, compared at once: six searches an event were ~600 instructions (callgrind).
+ * The first lines of a block, up to the id's value, by event type: the version, type, source,
+ * origin and content type, which a publisher repeats. Kept as the text written last time, with
+ * the values it was written from, which a repeated value most often is the very same string of,
+ * compared at once: the block is then that text and three pieces, searched for CR and LF in the
+ * id alone (twelve searches and fifteen pieces were ~1,000 instructions an event more: callgrind).
  */
-const clean = {
-  type: "",
-  source: "",
-  time: "",
-  holds(type: string, source: string, time: string): boolean {
-    if (type !== this.type) {
-      if (hasCrOrLf(type)) return false;
-      this.type = type;
-    }
-    if (source !== this.source) {
-      if (hasCrOrLf(source)) return false;
-      this.source = source;
-    }
-    if (time !== this.time) {
-      if (hasCrOrLf(time)) return false;
-      this.time = time;
-    }
-    return true;
-  },
-};
+interface Head {
+  readonly source: string;
+  readonly origin: string | undefined;
+  readonly contentType: string | undefined;
+  readonly text: string;
+}
+const heads = new Map<string, Head>();
+/** Event types whose head is kept; a program with more writes the rest anew each publish. */
+const KEPT_HEADS = 1024;
+/** The time last found free of CR and LF: the events of one millisecond share it. */
+let cleanTime = "";
+
+/** The head of a block; undefined when a value holds CR or LF. */
+function headOf(
+  type: string,
+  source: string,
+  origin: string | undefined,
+  contentType: string | undefined,
+): string | undefined {
+  const kept = heads.get(type);
+  if (
+    kept !== undefined &&
+    kept.source === source &&
+    kept.origin === origin &&
+    kept.contentType === contentType
+  )
+    return kept.text;
+  if (hasCrOrLf(type) || hasCrOrLf(source)) return undefined;
+  const originLine = optionalLine(ORIGIN_HEADER, origin);
+  const contentLine =
+    contentType === JSON_TYPE || contentType === BYTES_TYPE
+      ? `\r\ncontent-type: ${contentType}`
+      : optionalLine("content-type", contentType);
+  if (originLine === undefined || contentLine === undefined) return undefined;
+  const text = `NATS/1.0\r\nce-specversion: 1.0\r\nce-type: ${type}\r\nce-source: ${source}${originLine}${contentLine}\r\nce-id: `;
+  if (kept !== undefined || heads.size < KEPT_HEADS) heads.set(type, { source, origin, contentType, text });
+  return text;
+}
 
 /** One optional line of `frameHeaders`: empty when absent, undefined when it holds CR or LF. */
 function optionalLine(name: string, value: string | undefined): string | undefined {
@@ -166,10 +186,10 @@ function optionalLine(name: string, value: string | undefined): string | undefin
 }
 
 /**
- * `publishHeaders` of a record `encodeFrame` made, whose names are those of `FRAME_HEADERS` in its
- * order: the lines written in that order from named reads, without walking the record (0.68–0.85
- * → 0.46–0.49 µs a block in a micro-benchmark; docs/bench-transports.md). A record missing one
- * of the five required names, or a value with CR or LF, takes `publishHeaders`.
+ * `publishHeaders` of a record `encodeFrame` made, written in `encodeFrame`'s order from named
+ * reads, without walking the record (0.68–0.85 → 0.46–0.49 µs a block in a micro-benchmark;
+ * docs/bench-transports.md), the lines up to the id kept from the last event of the type. A record
+ * missing one of the five required names, or a value with CR or LF, takes `publishHeaders`.
  */
 export function frameHeaders(make: () => MsgHdrs, record: WireHeaders): MsgHdrs {
   const specversion = record["ce-specversion"];
@@ -177,35 +197,25 @@ export function frameHeaders(make: () => MsgHdrs, record: WireHeaders): MsgHdrs 
   const type = record["ce-type"];
   const source = record["ce-source"];
   const time = record["ce-time"];
-  // Searched for CR and LF: every value but the version and the content types encodeFrame
-  // writes, which are compared whole instead (twelve searches were ~1,150 instructions an event,
-  // callgrind, a NATS publisher).
   if (
     specversion !== "1.0" ||
     id === undefined ||
     type === undefined ||
     source === undefined ||
     time === undefined ||
-    hasCrOrLf(id) ||
-    !clean.holds(type, source, time)
+    hasCrOrLf(id)
   )
     return publishHeaders(make, record);
-  const origin = optionalLine(ORIGIN_HEADER, record[ORIGIN_HEADER]);
-  const written = record["content-type"];
-  const contentType =
-    written === JSON_TYPE || written === BYTES_TYPE
-      ? `\r\ncontent-type: ${written}`
-      : optionalLine("content-type", written);
+  if (time !== cleanTime) {
+    if (hasCrOrLf(time)) return publishHeaders(make, record);
+    cleanTime = time;
+  }
+  const head = headOf(type, source, record[ORIGIN_HEADER], record["content-type"]);
   const correlationid = optionalLine("ce-correlationid", record["ce-correlationid"]);
   const traceparent = optionalLine("ce-traceparent", record["ce-traceparent"]);
-  if (
-    origin === undefined ||
-    contentType === undefined ||
-    correlationid === undefined ||
-    traceparent === undefined
-  )
+  if (head === undefined || correlationid === undefined || traceparent === undefined)
     return publishHeaders(make, record);
-  const block = `NATS/1.0\r\nce-specversion: ${specversion}\r\nce-id: ${id}\r\nce-type: ${type}\r\nce-source: ${source}\r\nce-time: ${time}${origin}${contentType}${correlationid}${traceparent}\r\n\r\n`;
+  const block = `${head}${id}\r\nce-time: ${time}${correlationid}${traceparent}\r\n\r\n`;
   return new EncodedHeaders(toBuffer(block)) as unknown as MsgHdrs;
 }
 
@@ -235,18 +245,18 @@ interface RawMsg {
 
 /**
  * The attributes of a received message, as `attributesOf(headerOf(msg.headers))` reads them, but
- * from the header block itself when it can. The client's decoder appends each header after
+ * from the header block itself when it can (with `heads`, a subscription's: see `KnownHeads`). The client's decoder appends each header after
  * scanning all the previous ones and its `get()` scans them again (~5 µs of the ~9 µs a delivery
  * cost, see bench/transports); this is one pass over the same text. A status line, or a known
  * value with a lone CR or LF, goes to the client's decoder.
  */
-export function messageAttributes(msg: Msg): FrameAttributes {
+export function messageAttributes(msg: Msg, heads?: KnownHeads): FrameAttributes {
   const { _rdata: data, _msg: parsed } = msg as unknown as RawMsg;
   const end = parsed?.hdr;
   if (!(data instanceof Uint8Array) || typeof end !== "number") return attributesOf(headerOf(msg.headers));
   if (end < 0) return NO_ATTRIBUTES;
   const text = blockText(data, end);
-  return readOwnHeaders(text) ?? knownAttributes(text) ?? attributesOf(headerOf(msg.headers));
+  return readOwnHeaders(text, heads) ?? knownAttributes(text) ?? attributesOf(headerOf(msg.headers));
 }
 
 /** The attributes of any `NATS/1.0` block, by `readKnownHeaders`; undefined when the client must decide. */
@@ -284,24 +294,24 @@ function ownLine(name: string, value = "(.*)"): string {
 }
 
 /**
- * The block `encodeFrame` and `publishHeaders` write (`FRAME_HEADERS` in order, the first
- * `ALWAYS_WRITTEN` present, nothing else), matched at once: V8's compiled expression beats
- * scanning the lines in JS (2,900 instructions a block against 6,300 for the best scan tried,
- * counted by callgrind on a single-threaded node). The version and a JSON content type are
- * matched as text and read as this module's constants: comparing a decoded copy with a constant
- * takes V8's runtime, ~150 instructions, where the same string compares at once. Any other block
- * takes the general scan.
+ * The block `encodeFrame` and `publishHeaders` write (`encodeFrame`'s order, its five required
+ * headers present, nothing else), matched at once: V8's compiled expression beats scanning the
+ * lines in JS (2,900 instructions a block against 6,300 for the best scan tried, counted by
+ * callgrind on a single-threaded node). The version and a JSON content type are matched as text
+ * and read as this module's constants: comparing a decoded copy with a constant takes V8's
+ * runtime, ~150 instructions, where the same string compares at once. The first group is the
+ * head, the lines up to the id's value, for `KnownHeads`. Any other block takes the general scan.
  */
 const OWN_BLOCK = new RegExp(
   [
-    "^NATS/1\\.0\\r\\n",
+    "^(NATS/1\\.0\\r\\n",
     ownLine("ce-specversion", "1\\.0"),
-    ownLine("ce-id"),
     ownLine("ce-type"),
     ownLine("ce-source"),
-    ownLine("ce-time"),
     `(?:${ownLine(ORIGIN_HEADER)})?`,
     `(?:${ownLine("content-type", "(?:(application/json)|(.*))")})?`,
+    "ce-id: ?)(.*)\\r\\n",
+    ownLine("ce-time"),
     `(?:${ownLine("ce-correlationid")})?`,
     `(?:${ownLine("ce-traceparent")})?`,
     "\\r\\n$",
@@ -309,21 +319,109 @@ const OWN_BLOCK = new RegExp(
   "u",
 );
 
-/** The attributes of a block agent-bus wrote; undefined for any other block. */
-export function readOwnHeaders(text: string): FrameAttributes | undefined {
+/**
+ * The attributes of a block agent-bus wrote; undefined for any other block. With `heads`, a block
+ * that starts with a head read before is read from the rest alone, and a block read whole leaves
+ * its head there.
+ */
+export function readOwnHeaders(text: string, heads?: KnownHeads): FrameAttributes | undefined {
+  if (heads !== undefined) {
+    const read = heads.read(text);
+    if (read !== undefined) return read;
+  }
   const match = OWN_BLOCK.exec(text);
   if (match === null) return undefined;
   // Built from the groups at once: the values through an array cost ~400 instructions more.
-  return {
+  const attributes: FrameAttributes = {
     specversion: "1.0",
-    id: present(match[1]),
+    id: present(match[7]),
     type: present(match[2]),
     source: present(match[3]),
-    time: present(match[4]),
-    origin: present(match[5]),
-    contentType: match[6] === undefined ? present(match[7]) : JSON_TYPE,
-    correlationid: present(match[8]),
-    traceparent: present(match[9]),
+    time: present(match[8]),
+    origin: present(match[4]),
+    contentType: match[5] === undefined ? present(match[6]) : JSON_TYPE,
+    correlationid: present(match[9]),
+    traceparent: present(match[10]),
+  };
+  heads?.remember(match[1] as string, attributes);
+  return attributes;
+}
+
+/** A head read before and the attributes its lines carry. */
+interface KnownHead {
+  readonly text: string;
+  readonly attributes: FrameAttributes;
+}
+
+const CR = 13;
+const LF = 10;
+const TIME_LINE = "ce-time: ";
+/** Heads a subscription keeps: its publishers' types, a few at a time. */
+const KEPT_PER_SUBSCRIPTION = 4;
+
+/**
+ * The heads of the blocks one subscription read last. Its events mostly come from a few
+ * publishers, of one type or a few, and each publisher repeats the lines up to the id: a block
+ * that begins with a known head needs its id and time found, not the expression matched over the
+ * whole block (a NATS subscriber: ~1,600 instructions an event less, callgrind). A head is only
+ * ever a prefix the expression matched, so what it holds was checked then.
+ */
+export class KnownHeads {
+  private readonly heads: KnownHead[] = [];
+  private replace = 0;
+
+  /** The attributes of a usual block that starts with a known head; undefined otherwise. */
+  read(text: string): FrameAttributes | undefined {
+    const { heads } = this;
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[i] as KnownHead;
+      const length = head.text.length;
+      // slice and ===: startsWith compared these ~150 characters one at a time (~4,000 instructions).
+      if (text.length > length && text.slice(0, length) === head.text) return readTail(text, length, head);
+    }
+    return undefined;
+  }
+
+  remember(text: string, attributes: FrameAttributes): void {
+    if (this.heads.length < KEPT_PER_SUBSCRIPTION) this.heads.push({ text, attributes });
+    else {
+      this.heads[this.replace] = { text, attributes };
+      this.replace = (this.replace + 1) % KEPT_PER_SUBSCRIPTION;
+    }
+  }
+}
+
+/**
+ * The id and time after a known head, when the block ends with them (CRLF, the time line, CRLF,
+ * CRLF) and neither holds a lone CR or LF; undefined otherwise, for the expression to decide.
+ */
+function readTail(text: string, from: number, head: KnownHead): FrameAttributes | undefined {
+  const idEnd = text.indexOf("\r", from);
+  if (idEnd < 0 || text.charCodeAt(idEnd + 1) !== LF || !text.startsWith(TIME_LINE, idEnd + 2))
+    return undefined;
+  const timeStart = idEnd + 2 + TIME_LINE.length;
+  const timeEnd = text.indexOf("\r", timeStart);
+  if (
+    timeEnd !== text.length - 4 ||
+    text.charCodeAt(timeEnd + 1) !== LF ||
+    text.charCodeAt(timeEnd + 2) !== CR ||
+    text.charCodeAt(timeEnd + 3) !== LF
+  )
+    return undefined;
+  const id = text.slice(from, idEnd);
+  const time = text.slice(timeStart, timeEnd);
+  if (id.indexOf("\n") >= 0 || time.indexOf("\n") >= 0) return undefined;
+  const known = head.attributes;
+  return {
+    specversion: "1.0",
+    id: present(id),
+    type: known.type,
+    source: known.source,
+    time: present(time),
+    origin: known.origin,
+    contentType: known.contentType,
+    correlationid: undefined,
+    traceparent: undefined,
   };
 }
 

@@ -39,6 +39,7 @@ import {
   ERROR_HEADER,
   frameHeaders,
   jsonBody,
+  KnownHeads,
   loadClient,
   messageAttributes,
   type NatsModules,
@@ -190,11 +191,12 @@ class NatsTransport implements Transport {
     // An exact type is the message's type: no need to decode its subject, which the client does
     // anew on every read.
     const exactType = isPattern(pattern) ? undefined : pattern;
+    const heads = new KnownHeads();
     const subscription = nc.subscribe(`${this.namespace}.${pattern}`, {
       ...(options.group !== undefined && { queue: options.group }),
       callback: (error, msg) => {
         if (error !== null) return this.log(`subscription to "${pattern}" failed: ${error.message}`);
-        const attributes = this.attributes(msg);
+        const attributes = this.attributes(msg, heads);
         if (attributes === undefined || (plain && isEcho(attributes, self))) return;
         const envelope = this.decode(msg, exactType, attributes);
         if (envelope === undefined) return;
@@ -287,9 +289,9 @@ class NatsTransport implements Transport {
    * A message's attributes; undefined, with a line, for a header block the client refuses (a lone
    * CR or LF in a value): its error would otherwise leave the callback and stop the client's reader.
    */
-  private attributes(msg: Msg): FrameAttributes | undefined {
+  private attributes(msg: Msg, heads?: KnownHeads): FrameAttributes | undefined {
     try {
-      return messageAttributes(msg);
+      return messageAttributes(msg, heads);
     } catch (error) {
       this.dropped(msg, error);
       return undefined;

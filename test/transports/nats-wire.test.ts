@@ -1,5 +1,6 @@
 import type { Msg, MsgHdrs } from "@nats-io/nats-core";
 import { connect, headers } from "@nats-io/transport-node";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   attributesFrom,
@@ -13,6 +14,7 @@ import {
   frameHeaders,
   headerOf,
   jsonBody,
+  KnownHeads,
   messageAttributes,
   publishHeaders,
   readKnownHeaders,
@@ -23,6 +25,70 @@ import { skipWithout } from "./_broker.js";
 import { publishRaw } from "./_nats-raw.js";
 
 const skip = await skipWithout("nats-server", 4222);
+
+/** The block `frameHeaders` writes for an event, as text. */
+function ownBlock(
+  envelope: Partial<{ id: string; type: string; source: string; time: string; correlationid: string }>,
+  stamp: { origin: string; idPrefix?: string } = { origin: "o-1", idPrefix: "e-" },
+): string {
+  const event = { specversion: "1.0", id: "e-1", type: "t.x", source: "s", time: "2026-01-01T00:00:00.000Z" };
+  const frame = encodeFrame({ ...event, data: 1, ...envelope } as never, stamp, 1 << 20);
+  return bytes(frameHeaders(headers, frame.headers)).toString();
+}
+
+describe("known heads", () => {
+  it("reads each block of a subscription as the expression alone does, whatever came before", () => {
+    const usual = [
+      ownBlock({ id: "e-2" }),
+      ownBlock({ id: "e-3", time: "2026-01-01T00:00:00.001Z" }),
+      ownBlock({ id: "e-4", type: "t.y" }),
+      ownBlock({ id: "x-1" }),
+      ownBlock({ id: "e-5", source: "zürich ✓" }),
+      ownBlock({ id: "e-6", correlationid: "c-1" }),
+      ownBlock({ id: "e-7" }, { origin: "o-2" }),
+    ];
+    // Blocks that share a head with the usual ones but not the rest of their form.
+    const head = (usual[0] as string).slice(0, (usual[0] as string).indexOf("e-2"));
+    const odd = [
+      `${head}  padded \r\nce-time:  t \r\n\r\n`,
+      `${head}\r\nce-time: \r\n\r\n`,
+      `${head}a\rb\r\nce-time: t\r\n\r\n`,
+      `${head}a\nb\r\nce-time: t\r\n\r\n`,
+      `${head}a\r\nce-time: t\nu\r\n\r\n`,
+      `${head}a\r\nce-time: t\r\n`,
+      `${head}a\r\nce-time: t\r\nx: y\r\n\r\n`,
+      `${head}a\r\nce-time:t\r\n\r\n`,
+      `${head}a\r\nce-time: t\r\n\r\n\r\n`,
+      `${head}a\r\nce-timex: t\r\n\r\n`,
+      `${head}`,
+      `${head}a`,
+    ];
+    const block = fc.oneof(
+      fc.constantFrom(...usual, ...odd),
+      // Any block of agent-bus's form, with values that may hold CR, LF or padding.
+      fc
+        .record({
+          id: fc.string({ unit: fc.constantFrom("a", " ", "\r", "\n", "é"), minLength: 1, maxLength: 4 }),
+          type: fc.constantFrom("t.x", "t.y", "t.z", "u.1", "u.2", "u.3"),
+          time: fc.string({ unit: fc.constantFrom("1", " ", "\r", "\n"), maxLength: 3 }),
+        })
+        .map(({ id, type, time }) => `${head.replace("t.x", type)}${id}\r\nce-time: ${time}\r\n\r\n`),
+    );
+    fc.assert(
+      fc.property(fc.array(block, { maxLength: 24 }), (blocks) => {
+        const heads = new KnownHeads();
+        for (const text of blocks) expect(readOwnHeaders(text, heads)).toEqual(readOwnHeaders(text));
+      }),
+      { numRuns: 300 },
+    );
+    // And the usual blocks did take the known head: the same attributes, read from the rest alone.
+    const heads = new KnownHeads();
+    readOwnHeaders(usual[0] as string, heads);
+    expect(heads.read(usual[1] as string)).toEqual(readOwnHeaders(usual[1] as string));
+    expect(heads.read(odd[2] as string)).toBeUndefined();
+    expect(heads.read(usual[2] as string)).toBeUndefined();
+  });
+});
 
 /** Header blocks as a foreign publisher may send them, well-formed or not. */
 const BLOCKS: Record<string, string | undefined> = {
@@ -42,6 +108,12 @@ const BLOCKS: Record<string, string | undefined> = {
     "NATS/1.0\r\nce-specversion: 1.0\r\nce-id: a-1\r\nce-type: t.x\r\nce-source: s\r\nce-time: 2026-01-01T12:00:00.000Z\r\nce-agentbusorigin: o-1\r\ncontent-type: application/json\r\n\r\n",
   "agent-bus's own block, every attribute, odd padding":
     "NATS/1.0\r\nce-specversion:1.0\r\nce-id:  a-2 \r\nce-type: t.x\r\nce-source: zürich ✓\r\nce-time: \r\nce-agentbusorigin: o-1\r\ncontent-type: text/plain\r\nce-correlationid: c-1\r\nce-traceparent: 00-ab-cd-01\r\n\r\n",
+  "agent-bus's own block, in the order it writes":
+    "NATS/1.0\r\nce-specversion: 1.0\r\nce-type: t.x\r\nce-source: s\r\ncontent-type: application/json\r\nce-id: a-3\r\nce-time: 2026-01-01T12:00:00.000Z\r\n\r\n",
+  "the same head, another id and time":
+    "NATS/1.0\r\nce-specversion: 1.0\r\nce-type: t.x\r\nce-source: s\r\ncontent-type: application/json\r\nce-id: a-4\r\nce-time: 2026-01-01T12:00:00.001Z\r\n\r\n",
+  "the same head, a lone LF in the id":
+    "NATS/1.0\r\nce-specversion: 1.0\r\nce-type: t.x\r\nce-source: s\r\ncontent-type: application/json\r\nce-id: a\nb\r\nce-time: t\r\n\r\n",
   "agent-bus's own order with a lone CR in a value":
     "NATS/1.0\r\nce-specversion: 1.0\r\nce-id: a\rb\r\nce-type: t.x\r\nce-source: s\r\nce-time: t\r\nce-agentbusorigin: o\r\n\r\n",
   "no headers": undefined,
@@ -115,6 +187,12 @@ describe.skipIf(skip)("nats wire", () => {
         expect(fast).toEqual(attributesOf((header) => (header === "ce-id" ? "x" : undefined)));
       } else expect({ name, read: fast }).toEqual({ name, read: client });
     });
+    // Read in turn by one subscription, twice over: the heads it keeps change nothing.
+    const heads = new KnownHeads();
+    for (const msg of [...received, ...received]) {
+      const kept = attributes(() => messageAttributes(msg, heads));
+      expect(kept).toEqual(attributes(() => messageAttributes(msg)));
+    }
   });
 
   it("builds the same header bytes as the client's set()", () => {

@@ -3,7 +3,7 @@
  * O(1) and safe while a publish walks the list, and small arrays for the groups.
  */
 
-import type { Walk, WalkHost } from "./_unrolled.js";
+import type { Walk } from "./_unrolled.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: callbacks are typed at the public API, not here
 export type AnyCallback = (data: any, envelope?: any) => unknown;
@@ -83,34 +83,6 @@ export interface Group {
  */
 export const walkChanges = { epoch: 0 };
 
-/**
- * Members a walk may have riding after it before a new one joining drops it. A subscriber that
- * joins a list with a walk often leaves again within a few publishes (a request's reply listener,
- * a short task): it then costs the list nothing, where dropping the walk cost a rebuild (~500
- * instructions) once it came back, and the publishes in between took the loop over every member.
- */
-export const MAX_TRAIL = 4;
-/** Publishes with a trail after which the list drops the walk for one that calls every member inline. */
-export const TRAIL_PUBLISHES = 8;
-
-/**
- * The walk of a list's first members (`base`) followed by its trail, called by the loop's rules:
- * removed ones skipped, members added during this publish left for the next.
- */
-function withTrail(base: Walk, list: SubscriberList): Walk {
-  return function trailWalk(host: WalkHost, data, eventType, envelope, options) {
-    // Read before the walk's calls, which may add members or drop the walk.
-    const from = list.walked as Subscriber;
-    const newest = (list.tail as Subscriber).seq;
-    base(host, data, eventType, envelope, options);
-    host.trail(from, newest, eventType, data, envelope, options);
-    if (++list.publishes === TRAIL_PUBLISHES && list.walk === trailWalk) {
-      // The trail stayed: next time, a walk that calls every member inline.
-      list.forgetWalk();
-    }
-  };
-}
-
 /** Ungrouped subscribers on one list above which lookups by callback use an index. */
 const INDEX_THRESHOLD = 32;
 
@@ -132,27 +104,6 @@ export class SubscriberList {
   lone: Subscriber | null = null;
   /** The unrolled walk of the list as it is now, once it has earned one (see _unrolled.ts). */
   walk: Walk | null = null;
-  /**
-   * The walk as built, while none of its members takes the envelope: members added since ride
-   * after it (the trail, see `withTrail`) instead of dropping it. Null otherwise.
-   */
-  private base: Walk | null = null;
-  /** `base` with a trail, made at the first join and kept for the next ones. */
-  private trailed: Walk | null = null;
-  /** The last member `base` calls; the trail is the members after it. */
-  walked: Subscriber | undefined = undefined;
-  /** Members after `walked`, at most MAX_TRAIL. */
-  trail = 0;
-  /**
-   * The last member of the walk left: the list may see members come and go at its end, one at a
-   * time. A hint, as is `joined`.
-   */
-  lastLeft = false;
-  /**
-   * A member joined after `lastLeft`: the next walk is built without the last member, which
-   * follows it as its trail (see `walkFor` in _unrolled.ts).
-   */
-  joined = false;
   /** Publishes through the loop since the last change, up to UNROLL_AFTER + 1 (see _unrolled.ts). */
   publishes = 0;
   /** Groups by name; null while there are none, so the hot path tests one field. */
@@ -199,36 +150,13 @@ export class SubscriberList {
     this.ungrouped++;
     // A new subscriber is not plain before its first publish: the list has no lone one now.
     this.lone = null;
-    // Walk or none, the loop counts its publishes towards the next walk from here.
-    this.publishes = 0;
-    if (this.walk !== null) this.joinWalk();
-    else if (this.lastLeft) this.rejoin();
+    this.forgetWalk();
     if (this.byCallback !== null) {
       const same = this.byCallback.get(subscriber.callback);
       if (same === undefined) this.byCallback.set(subscriber.callback, [subscriber]);
       else same.push(subscriber);
     }
     return undefined;
-  }
-
-  /**
-   * A member joined a list with a walk: it follows the walk, as one of its trail, when the walk
-   * can have one; else the walk goes. (Out of `add`, as `leaveWalk` is out of `remove`: V8
-   * inlines them into subscribe and unsubscribe only while they stay small.)
-   */
-  private joinWalk(): void {
-    if (this.base !== null && this.trail < MAX_TRAIL) {
-      if (this.trail++ === 0) this.walk = this.trailed;
-    } else {
-      this.dropWalk();
-      if (this.lastLeft) this.rejoin();
-    }
-  }
-
-  /** A member joined where the walk's last one had left: the next walk leaves it to the trail. */
-  private rejoin(): void {
-    this.joined = true;
-    this.lastLeft = false;
   }
 
   /** Removes a subscriber; returns its group when that group is now empty. */
@@ -245,24 +173,9 @@ export class SubscriberList {
     else next.prev = prev;
     if (this.tail === this.head) this.tail = undefined;
     this.ungrouped--;
-    this.publishes = 0;
-    if (this.walk !== null) this.leaveWalk(subscriber);
-    this.setLone();
+    this.findLone();
     if (this.byCallback !== null) this.unindex(subscriber);
     return undefined;
-  }
-
-  /** A member left a list with a walk: the walk stays when it was one of the trail, else goes. */
-  private leaveWalk(subscriber: Subscriber): void {
-    if (this.trail > 0 && subscriber.seq > (this.walked as Subscriber).seq) {
-      // The walk still calls exactly the members it was built for, and no walk in progress
-      // holds a member of the trail, so none needs to hear of it.
-      if (--this.trail === 0) this.walk = this.base;
-      return;
-    }
-    // A hint (see `walkFor`): a stale one changes which walk is built, never what is called.
-    if (subscriber === this.walked && this.trail === 0) this.lastLeft = true;
-    this.dropWalk();
   }
 
   /**
@@ -271,10 +184,6 @@ export class SubscriberList {
    */
   findLone(): void {
     this.forgetWalk();
-    this.setLone();
-  }
-
-  private setLone(): void {
     const { head } = this;
     this.lone =
       head !== undefined && this.tail === undefined && this.groups === null && (head.flags & PLAIN) !== 0
@@ -282,47 +191,15 @@ export class SubscriberList {
         : null;
   }
 
-  /**
-   * Takes a walk just built for the first `covered` members, the rest as its trail; false, taking
-   * nothing, when there is a rest but the walk cannot have a trail.
-   */
-  takeWalk(walk: Walk, covered: number): boolean {
-    // A member without `fast` in a walk is one that takes the envelope.
-    let plain = true;
-    let last = this.head as Subscriber;
-    for (let i = 1; i < covered; i++) {
-      if (last.fast === null) plain = false;
-      last = last.next as Subscriber;
-    }
-    if (last.fast === null) plain = false;
-    const trail = this.ungrouped - covered;
-    if (trail > 0 && !plain) return false;
-    this.base = plain ? walk : null;
-    this.trailed = plain ? withTrail(walk, this) : null;
-    this.walked = last;
-    this.trail = trail;
-    this.walk = trail > 0 ? this.trailed : walk;
-    this.publishes = 0;
-    this.joined = false;
-    return true;
-  }
-
   /** Drops the walk, made for the members as they were, and starts counting towards the next. */
-  forgetWalk(): void {
-    // The test alone here, so that V8 inlines it into add and remove, which mostly find no walk.
-    if (this.walk !== null) this.dropWalk();
+  private forgetWalk(): void {
+    if (this.walk !== null) {
+      this.walk = null;
+      // Kept a small integer, which V8 stores and compares unboxed. It wraps after 2^30 dropped
+      // walks, which one callback would have to cause for a walk to miss a change.
+      walkChanges.epoch = (walkChanges.epoch + 1) & 0x3fffffff;
+    }
     this.publishes = 0;
-  }
-
-  private dropWalk(): void {
-    this.walk = null;
-    this.base = null;
-    this.trailed = null;
-    this.walked = undefined;
-    this.trail = 0;
-    // Kept a small integer, which V8 stores and compares unboxed. It wraps after 2^30 dropped
-    // walks, which one callback would have to cause for a walk to miss a change.
-    walkChanges.epoch = (walkChanges.epoch + 1) & 0x3fffffff;
   }
 
   /** The earliest active registration of this callback, grouped or not. */

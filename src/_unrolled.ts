@@ -55,19 +55,6 @@ export interface WalkHost {
    * the loop's rules (the removed skipped; the added are not in `subscribers`). Like `caught`,
    * gives the depth back before letting out an error that reporting threw.
    */
-  /**
-   * The trail of a walk (see `withTrail` in _subscribers.ts): the members after `from`, up to
-   * subscription `newest`, by the loop's rules; like `caught`, gives the depth back before letting
-   * out an error that reporting threw.
-   */
-  trail(
-    from: Subscriber,
-    newest: number,
-    eventType: string,
-    data: unknown,
-    envelope: Envelope | undefined,
-    options: PublishOptions | undefined,
-  ): void;
   rest(
     subscribers: readonly Subscriber[],
     from: number,
@@ -209,47 +196,29 @@ function factoryFor(count: number, envelopeMask: number): WalkFactory | undefine
 }
 
 /**
- * The walk a list takes at the publish that earns it, which the list keeps (`takeWalk`). When
- * its last change was a member joining, the walk is built for the members before the newcomer,
- * which follows it as its trail: a member that joins for a few publishes and leaves (a request's
- * listener) then leaves behind the walk the list had without it, instead of one that must be
- * dropped and built anew each time. Null when no walk can be built.
+ * The walk of a list whose every subscriber is active, settled and not once: plain ones (the
+ * loop's inline calls) and ones that take the envelope. Null when one is not, or when there are
+ * too many or none.
  */
-export function walkFor(list: SubscriberList): Walk | null {
-  const count = list.ungrouped;
-  if (list.joined && count > 1) {
-    const base = unrolledWalk(list, count - 1);
-    if (base !== null && list.takeWalk(base, count - 1)) return list.walk;
-  }
-  const walk = unrolledWalk(list, count);
-  if (walk !== null) list.takeWalk(walk, count);
-  return walk;
-}
-
-/**
- * The walk of a list's first `count` subscribers when every one of them is active, settled and
- * not once: plain ones (the loop's inline calls) and ones that take the envelope. Null when one
- * is not, or when there are too many or none.
- */
-function unrolledWalk(list: SubscriberList, count: number): Walk | null {
-  if (count === 0 || count > MAX_UNROLLED) return null;
+export function unrolledWalk(list: SubscriberList): Walk | null {
+  let count = 0;
   let envelopeMask = 0;
-  let i = 0;
-  for (let s = list.head; s !== undefined && i < count; s = s.next) {
+  for (let s = list.head; s !== undefined; s = s.next) {
+    if (count === MAX_UNROLLED) return null;
     if (s.fast === null) {
       if ((s.flags & (ACTIVE | ONCE | ARITY_UNKNOWN | WANTS_ENVELOPE)) !== (ACTIVE | WANTS_ENVELOPE))
         return null;
-      envelopeMask |= 1 << i;
+      envelopeMask |= 1 << count;
     }
-    i++;
+    count++;
   }
-  if (i < count) return null;
+  if (count === 0) return null;
   // The array first, apart, so that the common case stays small enough for V8 to inline.
   const factory = (envelopeMask === 0 ? plainFactories[count] : undefined) ?? factoryFor(count, envelopeMask);
   if (factory === undefined) return null;
   // Sized at once: growing an array by push is a good part of building a walk.
   const subscribers = new Array<Subscriber>(count);
-  let at = 0;
-  for (let s = list.head as Subscriber; at < count; s = s.next as Subscriber) subscribers[at++] = s;
+  let i = 0;
+  for (let s = list.head; s !== undefined; s = s.next) subscribers[i++] = s;
   return factory(list, subscribers);
 }

@@ -21,7 +21,7 @@ import {
   WANTS_ENVELOPE,
   walkChanges,
 } from "./_subscribers.js";
-import { UNROLL_AFTER, type Walk, type WalkHost, walkFor } from "./_unrolled.js";
+import { UNROLL_AFTER, unrolledWalk, type Walk, type WalkHost } from "./_unrolled.js";
 import { eventStream, nextEvent, type WaitSource } from "./_waiting.js";
 import { createEnvelope, createIdSource, type Envelope, type PublishOptions } from "./envelope.js";
 import { BusClosedError, PublishDepthError } from "./errors.js";
@@ -118,34 +118,6 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       // Reporting may itself throw (a closed stderr): the walk then ends, its depth given back.
       if (this.cycleError === undefined || error !== this.cycleError)
         this.failOrUnwind(error, s, eventType, data, envelope);
-    },
-    trail: (from, newest, eventType, data, envelope, options) => {
-      try {
-        for (let s = from.next; s !== undefined; s = s.next) {
-          // A subscriber added by a callback of this publish waits for the next one.
-          if (s.seq > newest) break;
-          const callback = s.fast;
-          if (callback !== null) {
-            // As the loop calls it (dispatchPlain): inline, not through `call`.
-            try {
-              const result = callback(data);
-              if (result !== undefined && isThenable(result))
-                this.watch(result, s, eventType, data, envelope, undefined, -1);
-            } catch (error) {
-              if (this.cycleError === undefined || error !== this.cycleError)
-                this.fail(error, s, eventType, data, envelope);
-            }
-            continue;
-          }
-          if ((s.flags & ACTIVE) === 0) continue;
-          envelope = this.call(s, eventType, data, options, envelope, undefined);
-          // Only the outermost walk may mark it (see dispatchPlain); a walk built later takes it inline.
-          if (this.depth === 1 && (s.flags & (ACTIVE | PLAIN)) === (ACTIVE | PLAIN)) s.fast = s.callback;
-        }
-      } catch (reportError) {
-        this.leave();
-        throw reportError;
-      }
     },
     rest: (subscribers, from, eventType, data, envelope, options) => {
       try {
@@ -509,8 +481,9 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     // changes before it could be used. (Folding this into the test above, one call of `walk`
     // instead of two, counted 7 instructions more a publish with patterns.)
     if (++list.publishes === UNROLL_AFTER + 1) {
-      const built = walkFor(list);
+      const built = unrolledWalk(list);
       if (built !== null) {
+        list.walk = built;
         this.walk(built, eventType, data, envelope, options);
         return;
       }

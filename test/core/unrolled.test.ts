@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MAX_TRAIL, TRAIL_PUBLISHES } from "../../src/_subscribers.js";
 import { UNROLL_AFTER } from "../../src/_unrolled.js";
 import {
   createMemoryHub,
@@ -18,13 +17,6 @@ import {
 /** Whether the current call came through an unrolled walk. */
 function inUnrolledWalk(): boolean {
   return new Error().stack?.includes("unrolledWalk") ?? false;
-}
-
-/** How the current call was reached: inside a walk, in the trail after one, or by the loop. */
-function route(): "walk" | "trail" | "loop" {
-  const stack = new Error().stack ?? "";
-  if (stack.includes("unrolledWalk")) return "walk";
-  return stack.includes("trailWalk") ? "trail" : "loop";
 }
 
 /** Runs `run` while console.error throws, as it might with a closed stderr. */
@@ -72,7 +64,6 @@ describe("unrolled walks", () => {
     const walked: boolean[] = [];
     bus.subscribe("t", (_n: number) => walked.push(inUnrolledWalk()));
     bus.subscribe("t", (_n: number) => undefined);
-    const off = bus.subscribe("t", (_n: number) => undefined);
     const publishes = () => {
       walked.length = 0;
       for (let i = 0; i < UNROLL_AFTER + 2; i++) bus.publish("t", i);
@@ -80,146 +71,11 @@ describe("unrolled walks", () => {
     };
     const expected = [...Array<boolean>(UNROLL_AFTER).fill(false), true, true];
     expect(publishes()).toEqual(expected);
-    // A member of the walk leaving drops it: the loop again, for as many publishes.
+    // A new member drops the walk: the loop again, for as many publishes.
+    const off = bus.subscribe("t", (_n: number) => undefined);
+    expect(publishes()).toEqual(expected);
     off();
     expect(publishes()).toEqual(expected);
-  });
-
-  it("keep their walk when members join: the newcomers follow it until they leave, or until it is built anew with them", () => {
-    const bus = new EventBus();
-    const routes: string[] = [];
-    bus.subscribe("t", (n: number) => n >= 0 && routes.push(`a:${route()}`));
-    bus.subscribe("t", (n: number) => n >= 0 && routes.push(`b:${route()}`));
-    warm(bus, "t");
-    const offC = bus.subscribe("t", (n: number) => n >= 0 && routes.push(`c:${route()}`));
-    const offD = bus.subscribe("t", (n: number) => n >= 0 && routes.push(`d:${route()}`));
-    bus.publish("t", 1);
-    expect(routes).toEqual(["a:walk", "b:walk", "c:trail", "d:trail"]);
-    routes.length = 0;
-    offC();
-    bus.publish("t", 2);
-    expect(routes).toEqual(["a:walk", "b:walk", "d:trail"]);
-    routes.length = 0;
-    offD();
-    bus.publish("t", 3);
-    expect(routes).toEqual(["a:walk", "b:walk"]);
-    // A member that stays: after TRAIL_PUBLISHES publishes the walk is dropped, then built with it.
-    bus.subscribe("t", (n: number) => n >= 0 && routes.push(`e:${route()}`));
-    for (let i = 0; i < TRAIL_PUBLISHES + UNROLL_AFTER + 1; i++) {
-      routes.length = 0;
-      bus.publish("t", i);
-    }
-    expect(routes).toEqual(["a:walk", "b:walk", "e:walk"]);
-    // More joining than a trail holds: the walk is dropped at once.
-    for (let i = 0; i <= MAX_TRAIL; i++) bus.subscribe("t", () => undefined);
-    routes.length = 0;
-    bus.publish("t", 9);
-    expect(routes).toEqual(["a:loop", "b:loop", "e:loop"]);
-  });
-
-  it("leave a member that joins where the walk's last one left to the trail, so that its leaving keeps the walk", () => {
-    const bus = new EventBus();
-    const routes: string[] = [];
-    const member = (name: string) => (n: number) => n >= 0 && routes.push(`${name}:${route()}`);
-    bus.subscribe("t", member("a"));
-    bus.subscribe("t", member("b"));
-    const offC = bus.subscribe("t", member("c"));
-    warm(bus, "t");
-    bus.publish("t", 0);
-    expect(routes).toEqual(["a:walk", "b:walk", "c:walk"]);
-    // The walk's last member leaves, another joins: the walk is built without the newcomer.
-    offC();
-    const offD = bus.subscribe("t", member("d"));
-    for (let i = 0; i <= UNROLL_AFTER; i++) {
-      routes.length = 0;
-      bus.publish("t", i);
-    }
-    expect(routes).toEqual(["a:walk", "b:walk", "d:trail"]);
-    routes.length = 0;
-    offD();
-    bus.publish("t", 1);
-    expect(routes).toEqual(["a:walk", "b:walk"]);
-    // Come and go again: the walk stays throughout.
-    for (let round = 0; round < 3; round++) {
-      const off = bus.subscribe("t", member("e"));
-      routes.length = 0;
-      bus.publish("t", round);
-      off();
-      bus.publish("t", round);
-      expect(routes).toEqual(["a:walk", "b:walk", "e:trail", "a:walk", "b:walk"]);
-    }
-  });
-
-  it("keep the loop's rules in the trail: order, removed skipped, added waiting, errors isolated, once, the envelope", () => {
-    const errors: unknown[] = [];
-    const bus = new EventBus({ onError: (error) => errors.push(error) });
-    const seen: string[] = [];
-    const envelopes: Envelope[] = [];
-    bus.subscribe("t", (n: number) => n >= 0 && seen.push(`a${n}`));
-    bus.subscribe("t", (n: number) => n >= 0 && seen.push(`b${n}`));
-    warm(bus, "t");
-    const boom = new Error("boom");
-    // The trail: one that drops a later one, one that throws, a once, one taking the envelope,
-    // and one that adds a member during the publish.
-    let offLater = () => false;
-    bus.subscribe("t", (n: number) => {
-      if (n < 0) return;
-      seen.push(`c${n}:${route()}`);
-      if (n === 1) offLater();
-    });
-    bus.subscribe("t", (n: number) => {
-      if (n < 0) return;
-      seen.push(`d${n}`);
-      if (n === 1) throw boom;
-    });
-    bus.subscribe("t", (n: number) => n >= 0 && seen.push(`once${n}`), { once: true });
-    offLater = bus.subscribe("t", (n: number, envelope: Envelope) => {
-      if (n < 0) return;
-      seen.push(`e${n}`);
-      envelopes.push(envelope);
-    });
-    bus.publish("t", 1);
-    expect(seen).toEqual(["a1", "b1", "c1:trail", "d1", "once1"]);
-    expect(errors).toEqual([boom]);
-    seen.length = 0;
-    bus.publish("t", 2);
-    expect(seen).toEqual(["a2", "b2", "c2:trail", "d2"]);
-    expect(envelopes).toEqual([]);
-    // The envelope, for a trail member that declares it; a member added mid-publish waits.
-    const bus2 = new EventBus();
-    const got: string[] = [];
-    bus2.subscribe("u", (n: number) => n >= 0 && got.push(`a${n}`));
-    bus2.subscribe("u", (n: number) => n >= 0 && got.push(`b${n}`));
-    warm(bus2, "u");
-    bus2.subscribe("u", (n: number, envelope: Envelope) => {
-      if (n < 0) return;
-      got.push(`e${n}:${envelope.type}:${route()}`);
-      if (n === 1) bus2.subscribe("u", (m: number) => got.push(`late${m}`));
-    });
-    bus2.publish("u", 1);
-    expect(got).toEqual(["a1", "b1", "e1:u:trail"]);
-    got.length = 0;
-    bus2.publish("u", 2);
-    expect(got).toEqual(["a2", "b2", "e2:u:trail", "late2"]);
-  });
-
-  it("finish the trail when a member of the walk leaves during the publish", () => {
-    const bus = new EventBus();
-    const seen: string[] = [];
-    let offB = () => false;
-    bus.subscribe("t", (n: number) => {
-      if (n < 0) return;
-      seen.push(`a${n}`);
-      if (n === 1) offB();
-    });
-    offB = bus.subscribe("t", (n: number) => n >= 0 && seen.push(`b${n}`));
-    warm(bus, "t");
-    bus.subscribe("t", (n: number) => n >= 0 && seen.push(`c${n}:${route()}`));
-    bus.publish("t", 1);
-    expect(seen).toEqual(["a1", "c1:trail"]);
-    seen.length = 0;
-    bus.publish("t", 2);
-    expect(seen).toEqual(["a2", "c2:loop"]);
   });
 
   it("isolate a throwing callback and report it with its context", () => {

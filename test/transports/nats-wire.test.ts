@@ -81,6 +81,14 @@ describe("known heads", () => {
       }),
       { numRuns: 300 },
     );
+    // Long runs: more heads than a subscription keeps, cycling (it then rests, leaving the blocks
+    // to the expression), then one head again.
+    const many = Array.from({ length: 6 }, (_, i) => ownBlock({ id: `e-${i}`, type: `t.${i}` }));
+    const long = new KnownHeads();
+    for (let i = 0; i < 600; i++) {
+      const text = i < 400 ? (many[i % many.length] as string) : ownBlock({ id: `e-${i}` });
+      expect(readOwnHeaders(text, long)).toEqual(readOwnHeaders(text));
+    }
     // And the usual blocks did take the known head: the same attributes, read from the rest alone.
     const heads = new KnownHeads();
     readOwnHeaders(usual[0] as string, heads);

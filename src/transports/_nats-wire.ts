@@ -140,13 +140,13 @@ export function publishHeaders(make: () => MsgHdrs, record: WireHeaders): MsgHdr
  * compared at once: the block is then that text and three pieces, searched for CR and LF in the
  * id alone (twelve searches and fifteen pieces were ~1,000 instructions an event more: callgrind).
  */
-interface Head {
+interface WrittenHead {
   readonly source: string;
   readonly origin: string | undefined;
   readonly contentType: string | undefined;
   readonly text: string;
 }
-const heads = new Map<string, Head>();
+const writtenHeads = new Map<string, WrittenHead>();
 /** Event types whose head is kept; a program with more writes the rest anew each publish. */
 const KEPT_HEADS = 1024;
 /** The time last found free of CR and LF: the events of one millisecond share it. */
@@ -159,7 +159,7 @@ function headOf(
   origin: string | undefined,
   contentType: string | undefined,
 ): string | undefined {
-  const kept = heads.get(type);
+  const kept = writtenHeads.get(type);
   if (
     kept !== undefined &&
     kept.source === source &&
@@ -175,7 +175,8 @@ function headOf(
       : optionalLine("content-type", contentType);
   if (originLine === undefined || contentLine === undefined) return undefined;
   const text = `NATS/1.0\r\nce-specversion: 1.0\r\nce-type: ${type}\r\nce-source: ${source}${originLine}${contentLine}\r\nce-id: `;
-  if (kept !== undefined || heads.size < KEPT_HEADS) heads.set(type, { source, origin, contentType, text });
+  if (kept !== undefined || writtenHeads.size < KEPT_HEADS)
+    writtenHeads.set(type, { source, origin, contentType, text });
   return text;
 }
 
@@ -245,10 +246,11 @@ interface RawMsg {
 
 /**
  * The attributes of a received message, as `attributesOf(headerOf(msg.headers))` reads them, but
- * from the header block itself when it can (with `heads`, a subscription's: see `KnownHeads`). The client's decoder appends each header after
+ * from the header block itself when it can. The client's decoder appends each header after
  * scanning all the previous ones and its `get()` scans them again (~5 µs of the ~9 µs a delivery
  * cost, see bench/transports); this is one pass over the same text. A status line, or a known
- * value with a lone CR or LF, goes to the client's decoder.
+ * value with a lone CR or LF, goes to the client's decoder. `heads`: the subscription's, see
+ * `KnownHeads`.
  */
 export function messageAttributes(msg: Msg, heads?: KnownHeads): FrameAttributes {
   const { _rdata: data, _msg: parsed } = msg as unknown as RawMsg;

@@ -12,6 +12,7 @@ import mitt from "mitt";
 import { createNanoEvents } from "nanoevents";
 import { EventEmitter as TseepEmitter } from "tseep";
 import { EventBus } from "../dist/index.js";
+import { Floor } from "./_floor.mjs";
 
 function report(error) {
   console.error(`[bench] listener error: ${error}`);
@@ -88,6 +89,16 @@ const loopAdapter = (Loop) => ({
 export const adapters = {
   "plain-loop": { label: "plain loop", baseline: true, ...loopAdapter(PlainLoop) },
   "try-catch-loop": { label: "try/catch loop", baseline: true, ...loopAdapter(TryCatchLoop) },
+  // The least code with agent-bus's guarantees (see _floor.mjs): what they cost, apart from its code.
+  floor: {
+    label: "floor",
+    baseline: true,
+    sync: true,
+    create: ({ unlimited } = {}) => new Floor(unlimited ? Number.POSITIVE_INFINITY : 100),
+    sub: (em, type, fn) => em.on(type, fn),
+    unsub: (_em, _type, _fn, off) => off(),
+    emit: (em, type, data) => em.emit(type, data),
+  },
   "agent-bus": {
     label: "agent-bus",
     sync: true,

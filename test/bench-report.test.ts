@@ -59,6 +59,30 @@ describe("the benchmark report's targets", () => {
     expect(memory(120).detail).not.toMatch(/memory/u);
   });
 
+  it("tells the peers ahead of the floor too from those ahead of agent-bus only, and is not a target", () => {
+    const targets = judge([
+      row("publish-1", { "agent-bus": 100, floor: 80, nanoevents: 110 }),
+      row("sub-pub-unsub", { "agent-bus": 100, floor: 130, nanoevents: 120, mitt: 90 }),
+      row("publish-3", { "agent-bus": 300, floor: 100, tseep: 400 }),
+    ]);
+    const floor = targets.find((t) => t.target.startsWith("the guarantees' own cost")) as Target;
+    expect(floor.met).toBeNull();
+    expect(floor.detail).toMatch(/ahead of the floor too: publish-1: nanoevents 1\.38x the floor\./u);
+    expect(floor.detail).toMatch(
+      /Ahead of agent-bus only: sub-pub-unsub: nanoevents \(the floor 1\.08x it\)\./u,
+    );
+    // tseep's generated code on one type stays out, as in the peer target; mitt is behind agent-bus.
+    expect(floor.detail).not.toMatch(/tseep|mitt/u);
+    expect(floor.detail).toMatch(
+      /agent-bus ÷ floor: publish-1 1\.25x, sub-pub-unsub 0\.77x, publish-3 3\.00x$/u,
+    );
+    // The peer target itself is judged as before: the floor is a baseline, never a peer.
+    expect(peerTarget(targets).detail).not.toMatch(/floor/u);
+
+    const withoutFloor = judge([row("publish-1", { "agent-bus": 100, nanoevents: 110 })]);
+    expect(withoutFloor.some((t) => t.target.startsWith("the guarantees' own cost"))).toBe(false);
+  });
+
   it("counts only a cost against an unused feature, not a faster result", () => {
     const verdict = (groups: number) =>
       judge([row("publish-3", { "agent-bus": 100 }), row("groups-3", { "agent-bus": groups }, true)]).find(

@@ -354,6 +354,11 @@ export class TypeMismatchError extends Error {
   }
 }
 
+/** True for a decoding error that means another namespace's event (see `fromOtherNamespace`). */
+export function isOtherNamespaceEvent(error: unknown): boolean {
+  return error instanceof TypeMismatchError && error.fromOtherNamespace;
+}
+
 /**
  * Rebuilds the envelope of a received message; throws an Error saying what is wrong with it.
  * @param subjectType the event type the message was addressed to (its subject without namespace)

@@ -8,7 +8,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { Envelope } from "../envelope.js";
 import { TransportError } from "../errors.js";
 import type { RemoteDelivery, RemoteSubscription, TransportContext } from "../transport.js";
-import { attributesOf, decodeFrame, encodeFrame, TypeMismatchError, type WireHeaders } from "./_codec.js";
+import { attributesOf, decodeFrame, encodeFrame, isOtherNamespaceEvent, type WireHeaders } from "./_codec.js";
 import { createDeadLetter } from "./_deadletter.js";
 import { headerOf, type NatsModules, toHeaders } from "./_nats-wire.js";
 
@@ -169,7 +169,7 @@ export class Durable {
       );
     } catch (error) {
       // Another namespace's event, stored in this stream because that namespace nests in this one.
-      if (error instanceof TypeMismatchError && error.fromOtherNamespace) return msg.ack();
+      if (isOtherNamespaceEvent(error)) return msg.ack();
       this.context?.log(
         `dropped a malformed message on "${msg.subject}" (durable "${name}"): ${(error as Error).message}`,
       );

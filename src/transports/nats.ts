@@ -27,8 +27,8 @@ import {
   encodeFrame,
   type FrameAttributes,
   isEcho,
+  isOtherNamespaceEvent,
   JSON_TYPE,
-  TypeMismatchError,
   type WireFrame,
 } from "./_codec.js";
 import { Durable, type DurableOptions } from "./_nats-durable.js";
@@ -280,7 +280,7 @@ class NatsTransport implements Transport {
       const body = attributes.contentType === JSON_TYPE ? jsonBody(msg) : msg.data;
       return decodeFrame(eventType, attributes, body);
     } catch (error) {
-      if (!(error instanceof TypeMismatchError && error.fromOtherNamespace)) this.dropped(msg, error);
+      if (!isOtherNamespaceEvent(error)) this.dropped(msg, error);
       return undefined;
     }
   }

@@ -18,7 +18,7 @@ import type {
   TransportCapabilities,
   TransportContext,
 } from "../transport.js";
-import { TypeMismatchError } from "./_codec.js";
+import { isOtherNamespaceEvent } from "./_codec.js";
 import { createDeadLetter } from "./_deadletter.js";
 import { followStatus, open, quit, redact } from "./_redis-connection.js";
 import { Groups } from "./_redis-groups.js";
@@ -255,7 +255,7 @@ class RedisTransport implements Transport {
     try {
       return decodeStructured(message, type);
     } catch (error) {
-      if (error instanceof TypeMismatchError && error.fromOtherNamespace) return undefined;
+      if (isOtherNamespaceEvent(error)) return undefined;
       this.log(`dropped a malformed message on "${channel}": ${(error as Error).message}`);
       return undefined;
     }

@@ -10,7 +10,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import { renderChart } from "./_chart.mjs";
 import { measuredCommit } from "./_commit.mjs";
 import { MODES, planCases } from "./_plan.mjs";
-import { buildReport, renderMarkdown } from "./_report.mjs";
+import { buildReport, checkTargets, renderMarkdown } from "./_report.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CASE_TIMEOUT_MS = 120_000;
@@ -29,12 +29,25 @@ const { values } = parseArgs({
     out: { type: "string" },
     only: { type: "string" },
     rounds: { type: "string" },
+    rerender: { type: "boolean", default: false },
   },
 });
 const mode = values.smoke ? "smoke" : "full";
 const outDir = values.out ?? (values.smoke ? join(tmpdir(), "agent-bus-bench-smoke") : join(here, "results"));
 const rounds = Number(values.rounds ?? MODES[mode].rounds);
 const only = values.only === undefined ? undefined : new RegExp(values.only, "u");
+
+// --rerender: the markdown and chart of the run in --out (bench/results), with the targets judged
+// again by the current report code; the measurements themselves are kept as they are.
+if (values.rerender) {
+  const report = JSON.parse(readFileSync(join(outDir, "in-process.json"), "utf8"));
+  report.targets = checkTargets(report.speed, report.churn, report.memory);
+  writeFileSync(join(outDir, "in-process.json"), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(outDir, "in-process.md"), renderMarkdown(report));
+  writeFileSync(join(outDir, "in-process.svg"), renderChart(report));
+  console.log(`bench: ${relative(process.cwd(), outDir) || "."}/in-process.{md,json,svg} rendered again`);
+  process.exit(0);
+}
 
 const built = join(here, "..", "dist", "index.js");
 if (!existsSync(built)) {

@@ -11,15 +11,14 @@
  * eval is refused (a Content-Security-Policy without `unsafe-eval`,
  * `--disallow-code-generation-from-strings`), every list keeps the loop.
  */
-import {
-  ACTIVE,
-  ARITY_UNKNOWN,
-  ONCE,
-  type Subscriber,
-  type SubscriberList,
-  WANTS_ENVELOPE,
-} from "./_subscribers.js";
+import type { Flags, Subscriber, SubscriberList } from "./_subscribers.js";
 import type { Envelope, PublishOptions } from "./envelope.js";
+
+// The subscriber flags as this module's own constants: see Flags in _subscribers.ts for why.
+const ACTIVE: Flags["ACTIVE"] = 1;
+const ONCE: Flags["ONCE"] = 4;
+const WANTS_ENVELOPE: Flags["WANTS_ENVELOPE"] = 8;
+const ARITY_UNKNOWN: Flags["ARITY_UNKNOWN"] = 16;
 
 /** What an unrolled walk hands back to the bus: the rare outcomes of a call, and a changed list. */
 export interface WalkHost {

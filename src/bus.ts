@@ -8,20 +8,21 @@ import { Remote } from "./_remote.js";
 import { Responders } from "./_responders.js";
 import type { EventStream, EventStreamOptions } from "./_stream.js";
 import {
-  ACTIVE,
   type AnyCallback,
-  ARITY_UNKNOWN,
+  type Flags,
   type Group,
-  ONCE,
-  PLAIN,
   pickMember,
   type Subscriber,
   type SubscriberList,
   settleArity,
-  WANTS_ENVELOPE,
   walkChanges,
 } from "./_subscribers.js";
-import { UNROLL_AFTER, unrolledWalk, type Walk, type WalkHost } from "./_unrolled.js";
+import {
+  type UNROLL_AFTER as UNROLL_AFTER_EXPORTED,
+  unrolledWalk,
+  type Walk,
+  type WalkHost,
+} from "./_unrolled.js";
 import { eventStream, nextEvent, type WaitSource } from "./_waiting.js";
 import { createEnvelope, createIdSource, type Envelope, type PublishOptions } from "./envelope.js";
 import { BusClosedError, PublishDepthError } from "./errors.js";
@@ -47,6 +48,16 @@ import type {
   Unsubscribe,
 } from "./options.js";
 import { assertEventType } from "./patterns.js";
+
+// Constants of other modules used on the publish path, declared again as this module's own and
+// typed by the originals, so that a copy that differs does not compile: an imported constant is
+// read from its module's cell at each use (see Flags in _subscribers.ts).
+const UNROLL_AFTER: typeof UNROLL_AFTER_EXPORTED = 2;
+const ACTIVE: Flags["ACTIVE"] = 1;
+const PLAIN: Flags["PLAIN"] = 2;
+const ONCE: Flags["ONCE"] = 4;
+const WANTS_ENVELOPE: Flags["WANTS_ENVELOPE"] = 8;
+const ARITY_UNKNOWN: Flags["ARITY_UNKNOWN"] = 16;
 
 interface AsyncTally {
   delivered: number;

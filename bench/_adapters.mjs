@@ -89,7 +89,7 @@ const loopAdapter = (Loop) => ({
 export const adapters = {
   "plain-loop": { label: "plain loop", baseline: true, ...loopAdapter(PlainLoop) },
   "try-catch-loop": { label: "try/catch loop", baseline: true, ...loopAdapter(TryCatchLoop) },
-  // The least code with agent-bus's guarantees (see _floor.mjs): what they cost, apart from its code.
+  // agent-bus's guarantees in plain code (see _floor.mjs): what they cost, apart from agent-bus's own code.
   floor: {
     label: "floor",
     baseline: true,

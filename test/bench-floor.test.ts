@@ -126,6 +126,6 @@ describe.each(["floor", "agent-bus"])("the floor's guarantees, on %s", (id) => {
     expect((handles[5] as () => unknown)()).toBe(true);
     expect((handles[5] as () => unknown)()).toBe(false);
     adapter.emit(em, "t", 1);
-    expect(calls).toEqual([...Array.from({ length: 102 }, (_, i) => i)].filter((i) => i !== 5));
+    expect(calls).toEqual(Array.from({ length: 102 }, (_, i) => i).filter((i) => i !== 5));
   });
 });

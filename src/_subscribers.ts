@@ -148,9 +148,13 @@ export class SubscriberList {
   ) {}
 
   get size(): number {
-    if (this.groups === null) return this.ungrouped;
-    let size = this.ungrouped;
-    for (const group of this.groups.values()) size += group.members.length;
+    // The loop over groups apart, so that V8 inlines this getter into subscribe's leak check.
+    return this.groups === null ? this.ungrouped : this.ungrouped + this.groupedSize();
+  }
+
+  private groupedSize(): number {
+    let size = 0;
+    for (const group of (this.groups as Map<string, Group>).values()) size += group.members.length;
     return size;
   }
 

@@ -88,9 +88,13 @@ export class SubscriptionRegistry {
 
   /** The lists receiving an event type: the exact one and every matching pattern's. */
   route(eventType: string): readonly SubscriberList[] {
-    // A non-string must reach the validation below, not a cached route of its string form.
+    // A non-string must reach newRoute's validation, not a cached route of its string form.
     const cached = typeof eventType === "string" ? this.routes[eventType] : undefined;
-    if (cached !== undefined) return cached;
+    return cached !== undefined ? cached : this.newRoute(eventType);
+  }
+
+  /** `route` for a type not in the cache: apart, so that the cached case inlines into publish. */
+  private newRoute(eventType: string): readonly SubscriberList[] {
     assertEventType(eventType);
     const exact = this.byType[eventType];
     const lists = this.trie.size === 0 ? [] : this.trie.match(eventType);

@@ -3,7 +3,8 @@
  * Where the instructions of one in-process case go: `bench:instructions` gives the total per
  * operation, this splits it by function, V8's generated code included, and can print the machine
  * code of one optimized function with the count of each instruction. A tool for working on the
- * hot paths (every figure in docs/bench.md about where a cost came from was found with it).
+ * hot paths (every figure in docs/bench.md and docs/bench-history.md about where a cost came
+ * from was found with it).
  *
  *   node bench/profile.mjs <library> <scenario>                 instructions per operation, by function
  *   node bench/profile.mjs <library> <scenario> --code <name>   and the optimized code of <name>, annotated

@@ -2,8 +2,8 @@
  * Unrolled walks: for a list that keeps its subscribers while it is published again and again,
  * the publish loop written out as straight-line code, one call site per subscriber. A loop has
  * one call site for every callback of every list, so V8 can inline none of them; an unrolled
- * call site sees one callback and can (docs/bench.md has the paired runs: 3 and 10 listeners
- * several times the loop's rate).
+ * call site sees one callback and can (docs/bench-history.md has the paired runs: 3 and 10
+ * listeners several times the loop's rate).
  *
  * The code is generated once per shape (the subscriber count, and which of them take the
  * envelope) with `new Function`, from fixed text and indexes only, never from a name or a value a
@@ -80,7 +80,7 @@ export type Walk = (
  * path taken calls the walk out of line for good (64 types, counted: 521 instructions a publish
  * at 16, 451 at 2). The price is a build (~500 instructions) each time a list that was published
  * three times or more in a row changes. (Making a list that drops walks wait longer for the next
- * cost lists changing every 8 to 40 publishes more than it saved: docs/bench.md, session 12.)
+ * cost lists changing every 8 to 40 publishes more than it saved: docs/bench-history.md, session 12.)
  */
 export const UNROLL_AFTER = 2;
 /** Beyond this many subscribers a call's own cost hides the loop's, and the code would only grow. */

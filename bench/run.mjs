@@ -37,14 +37,19 @@ const outDir = values.out ?? (values.smoke ? join(tmpdir(), "agent-bus-bench-smo
 const rounds = Number(values.rounds ?? MODES[mode].rounds);
 const only = values.only === undefined ? undefined : new RegExp(values.only, "u");
 
+/** The run's JSON, markdown and chart, in --out. */
+function writeResults(report) {
+  writeFileSync(join(outDir, "in-process.json"), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(outDir, "in-process.md"), renderMarkdown(report));
+  writeFileSync(join(outDir, "in-process.svg"), renderChart(report));
+}
+
 // --rerender: the markdown and chart of the run in --out (bench/results), with the targets judged
 // again by the current report code; the measurements themselves are kept as they are.
 if (values.rerender) {
   const report = JSON.parse(readFileSync(join(outDir, "in-process.json"), "utf8"));
   report.targets = checkTargets(report.speed, report.churn, report.memory);
-  writeFileSync(join(outDir, "in-process.json"), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(outDir, "in-process.md"), renderMarkdown(report));
-  writeFileSync(join(outDir, "in-process.svg"), renderChart(report));
+  writeResults(report);
   console.log(`bench: ${relative(process.cwd(), outDir) || "."}/in-process.{md,json,svg} rendered again`);
   process.exit(0);
 }
@@ -135,9 +140,7 @@ const report = buildReport(results, {
   seconds: (Date.now() - started) / 1000,
 });
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, "in-process.json"), `${JSON.stringify(report, null, 2)}\n`);
-writeFileSync(join(outDir, "in-process.md"), renderMarkdown(report));
-writeFileSync(join(outDir, "in-process.svg"), renderChart(report));
+writeResults(report);
 const failed = results.filter((slot) => slot.errors.length > 0);
 console.log(
   `bench: ${results.length} cases in ${report.environment.seconds.toFixed(0)}s, results in ${relative(process.cwd(), outDir) || "."}/in-process.{md,json,svg}`,

@@ -101,6 +101,13 @@ export const walkChanges = { epoch: 0 };
 /** The same object under a name of this module's own, which folds (see Flags). */
 const changes = walkChanges;
 
+/** Subscribers in all of a list's groups. */
+function groupedSize(groups: Map<string, Group>): number {
+  let size = 0;
+  for (const group of groups.values()) size += group.members.length;
+  return size;
+}
+
 /** Ungrouped subscribers on one list above which lookups by callback use an index. */
 const INDEX_THRESHOLD = 32;
 
@@ -149,13 +156,7 @@ export class SubscriberList {
 
   get size(): number {
     // The loop over groups apart, so that V8 inlines this getter into subscribe's leak check.
-    return this.groups === null ? this.ungrouped : this.ungrouped + this.groupedSize();
-  }
-
-  private groupedSize(): number {
-    let size = 0;
-    for (const group of (this.groups as Map<string, Group>).values()) size += group.members.length;
-    return size;
+    return this.groups === null ? this.ungrouped : this.ungrouped + groupedSize(this.groups);
   }
 
   /** Adds a subscriber; returns the group it joined when that group is new. */

@@ -47,7 +47,7 @@ async function measureOneEmitter(adapter, callbacks, types) {
  * Modes: by the returned handle or by unsubscribe(type, callback); oldest first (fifo) or newest
  * first (lifo).
  */
-export function churnAtScale(adapter, { count, mode, samples, warmup = true }) {
+export function churnAtScale(adapter, { count, mode, samples, warmupMs }) {
   const callbacks = Array.from({ length: count }, (_, i) => makeListener(i));
   const [by, order] = mode.split("-");
   const handles = new Array(count);
@@ -63,7 +63,7 @@ export function churnAtScale(adapter, { count, mode, samples, warmup = true }) {
       throw new Error("subscriptions left after the churn");
     }
   };
-  return timeRuns(run, { samples, warmup });
+  return timeRuns(run, { samples, warmupMs });
 }
 
 /** Publish round-robin over `count` types with one listener each. */

@@ -11,6 +11,7 @@ export const MODES = {
     timing: { warmupMs: 250, samples: 5, sampleMs: 100 },
     memory: { count: 100_000, samples: 3 },
     churnSizes: [10_000, 50_000, 100_000],
+    churnTiming: { samples: 7, warmupMs: 300 },
     typeCounts: [1, 10, 100, 1_000, 10_000, 100_000],
   },
   smoke: {
@@ -18,12 +19,20 @@ export const MODES = {
     timing: { warmupMs: 2, samples: 2, sampleMs: 3 },
     memory: { count: 2_000, samples: 1 },
     churnSizes: [500, 1_000],
+    churnTiming: { samples: 2, warmupMs: 1 },
     typeCounts: [1, 100],
   },
 };
 
 const SCALE_LIBS = ["plain-loop", "agent-bus", "node-events", "eventemitter3", "nanoevents", "tseep"];
 const CHURN_MODES = ["handle-fifo", "handle-lifo", "callback-fifo", "callback-lifo"];
+/**
+ * A collection before each churn sample, and a young generation that holds the largest run
+ * whole: at Node's default (16 MB) the 100,000 run, ~20 MB of subscriptions and handles, paid
+ * scavenges and promotion that the 10,000 and 50,000 runs never reached (0.4, 1.9, then 25 ms:
+ * a step when the live set outgrows the young generation, not a growth rate of the bus's work).
+ */
+const CHURN_FLAGS = ["--expose-gc", "--min-semi-space-size=64", "--max-semi-space-size=64"];
 
 /** Every case of a run: { lib, case, section, node flags, timing }. */
 export function planCases(mode) {
@@ -50,8 +59,13 @@ export function planCases(mode) {
     for (const n of plan.churnSizes) {
       // Every order and size alike: a cold single run set against warm medians is what made
       // callback-lifo look superlinear (31x for 10x n) once lookups by callback were indexed.
-      const timing = { samples: 5, warmupMs: 1 };
-      cases.push({ lib: "agent-bus", case: `churn-${churn}@${n}`, section: "churn", timing });
+      cases.push({
+        lib: "agent-bus",
+        case: `churn-${churn}@${n}`,
+        section: "churn",
+        flags: CHURN_FLAGS,
+        timing: plan.churnTiming,
+      });
     }
   }
   for (const n of plan.typeCounts) {

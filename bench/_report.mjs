@@ -320,7 +320,7 @@ export function renderMarkdown(report) {
     ...sizedTable(report.memory, { sizesLabel: "subscriptions", format: (x) => `${x.median.toFixed(0)} B` }),
     "## Subscribe then unsubscribe n callbacks on one type (agent-bus)",
     "",
-    "`handle` removes through the function `subscribe` returned, `callback` through `unsubscribe(type, callback)`; `fifo` removes oldest first, `lifo` newest first. Cells: ms per whole run (ns per subscription).",
+    "`handle` removes through the function `subscribe` returned, `callback` through `unsubscribe(type, callback)`; `fifo` removes oldest first, `lifo` newest first. Cells: ms per whole run (ns per subscription). Each sample follows a full collection, after a warm-up of repeated runs, in a 64 MB young generation that holds the largest run: the growth compares the bus's work at each size, not whether the run outgrew V8's default young generation (bench/_plan.mjs).",
     "",
     ...sizedTable(report.churn, {
       sizesLabel: "n",

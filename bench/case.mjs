@@ -46,7 +46,7 @@ async function runCase(libId, caseId, timing) {
       count,
       mode,
       samples: timing.samples,
-      warmup: timing.warmupMs > 0,
+      warmupMs: timing.warmupMs,
     });
     return { unit: "ms", samples };
   }

@@ -5,7 +5,7 @@
  */
 import type { Group, SubscriberList } from "./_subscribers.js";
 import type { Envelope } from "./envelope.js";
-import { TransportError } from "./errors.js";
+import { describeError, TransportError } from "./errors.js";
 import type {
   RemoteRequestOptions,
   RemoteResponder,
@@ -141,7 +141,7 @@ export class Remote {
     const [handle, error] = first.value;
     const more = this.failed.size > 1 ? ` (and ${this.failed.size - 1} more)` : "";
     throw new TransportError(
-      `[EventBus:${this.name}] subscription to ${handle.what} not in place${more}: ${errorText(error)}`,
+      `[EventBus:${this.name}] subscription to ${handle.what} not in place${more}: ${describeError(error)}`,
       { cause: error },
     );
   }
@@ -169,7 +169,7 @@ export class Remote {
   }
 
   private notInPlace(handle: Handle, error: unknown): void {
-    this.log(`subscription to ${handle.what} not in place: ${errorText(error)}`);
+    this.log(`subscription to ${handle.what} not in place: ${describeError(error)}`);
     if (!handle.cancelled) this.failed.set(handle, error);
   }
 
@@ -189,9 +189,4 @@ export class Remote {
   private log(message: string): void {
     console.warn(`[EventBus:${this.transport.name}] ${message}`);
   }
-}
-
-/** An error's message, without the "Error: " a String() of it would add. */
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

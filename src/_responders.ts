@@ -45,12 +45,8 @@ export class Responders {
 
   /** Resolves with the reply of a local responder, else of a remote one. */
   request(envelope: Envelope, options: { timeout?: number; signal?: AbortSignal }): Promise<unknown> {
+    // The bus checked the options (_checks.ts) before calling.
     const { timeout = DEFAULT_REQUEST_TIMEOUT, signal } = options;
-    if (typeof timeout !== "number" || !(timeout > 0)) {
-      return Promise.reject(
-        new TypeError(`timeout must be a positive number of milliseconds, got ${String(timeout)}`),
-      );
-    }
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.byType.has(envelope.type))
       return withDeadline(this.answer(envelope), envelope.type, timeout, signal);

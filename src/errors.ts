@@ -1,3 +1,19 @@
+/**
+ * A thrown value as one line of text, for the log: never throws itself, whatever was thrown (an
+ * object without a prototype, a `message` getter that throws, a cycle).
+ */
+export function describeError(error: unknown): string {
+  try {
+    if (error instanceof Error) return String(error.message);
+    if (typeof error !== "object" || error === null) return String(error);
+    const text = String(error);
+    // A plain object says more as JSON than as "[object Object]".
+    return text === "[object Object]" ? (JSON.stringify(error) ?? text) : text;
+  } catch {
+    return Object.prototype.toString.call(error);
+  }
+}
+
 /** Base class of every error the bus raises itself; `name` tells the kind. */
 export class AgentBusError extends Error {
   override name = "AgentBusError";

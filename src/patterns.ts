@@ -3,6 +3,8 @@
  * `*` stands for exactly one token, `>` (last token only) for one or more trailing tokens.
  */
 
+import { describeValue } from "./_checks.js";
+
 /** Longest event type or pattern accepted, in characters. */
 export const MAX_EVENT_TYPE_LENGTH = 1024;
 
@@ -13,20 +15,9 @@ const VALID_PATTERN = /^(?:(?:[^\s.*>\p{Cs}]+|\*)(?:\.(?:[^\s.*>\p{Cs}]+|\*))*(?
 /** A lone UTF-16 surrogate: a UTF-8 wire would turn it into U+FFFD, merging distinct types. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "symbol") return value.toString();
-  if (typeof value === "function") return "a function";
-  try {
-    return `${typeof value} ${JSON.stringify(value) ?? String(value)}`;
-  } catch {
-    return typeof value;
-  }
-}
-
 function checkText(value: unknown, argument: string): asserts value is string {
   if (typeof value !== "string") {
-    throw new TypeError(`${argument} must be a string, got ${describe(value)}`);
+    throw new TypeError(`${argument} must be a string, got ${describeValue(value)}`);
   }
   if (value.length === 0) throw new TypeError(`${argument} must not be empty`);
   if (value.length > MAX_EVENT_TYPE_LENGTH) {
@@ -35,11 +26,11 @@ function checkText(value: unknown, argument: string): asserts value is string {
     );
   }
   if (WHITESPACE.test(value)) {
-    throw new TypeError(`${argument} must not contain whitespace, got ${describe(value)}`);
+    throw new TypeError(`${argument} must not contain whitespace, got ${describeValue(value)}`);
   }
   if (LONE_SURROGATE.test(value)) {
     throw new TypeError(
-      `${argument} must be well-formed Unicode (it holds a lone surrogate), got ${describe(value)}`,
+      `${argument} must be well-formed Unicode (it holds a lone surrogate), got ${describeValue(value)}`,
     );
   }
 }
@@ -54,10 +45,10 @@ export function assertEventType(value: unknown, argument = "eventType"): asserts
   if (typeof value === "string" && value.length <= MAX_EVENT_TYPE_LENGTH && VALID_TYPE.test(value)) return;
   checkText(value, argument);
   for (const token of value.split(".")) {
-    if (token === "") throw new TypeError(`${argument} has an empty token: ${describe(value)}`);
+    if (token === "") throw new TypeError(`${argument} has an empty token: ${describeValue(value)}`);
     if (token.includes("*") || token.includes(">")) {
       throw new TypeError(
-        `${argument} must not contain wildcards (* or >) when publishing, got ${describe(value)}`,
+        `${argument} must not contain wildcards (* or >): it names one event type, got ${describeValue(value)}`,
       );
     }
   }
@@ -69,15 +60,15 @@ export function assertPattern(value: unknown, argument = "pattern"): asserts val
   checkText(value, argument);
   const tokens = value.split(".");
   tokens.forEach((token, index) => {
-    if (token === "") throw new TypeError(`${argument} has an empty token: ${describe(value)}`);
+    if (token === "") throw new TypeError(`${argument} has an empty token: ${describeValue(value)}`);
     if (token === "*") return;
     if (token === ">") {
       if (index === tokens.length - 1) return;
-      throw new TypeError(`${argument} may use ">" only as its last token, got ${describe(value)}`);
+      throw new TypeError(`${argument} may use ">" only as its last token, got ${describeValue(value)}`);
     }
     if (token.includes("*") || token.includes(">")) {
       throw new TypeError(
-        `${argument} must use * and > as whole tokens (like "task.*"), got ${describe(value)}`,
+        `${argument} must use * and > as whole tokens (like "task.*"), got ${describeValue(value)}`,
       );
     }
   });

@@ -92,4 +92,15 @@ describe("the benchmark report's targets", () => {
     expect(verdict(98).met).toBe(true); // 2 % slower, inside 5 %
     expect(verdict(80).met).toBe(false); // 25 % slower
   });
+
+  it("shows the cost of attributes passed to a publish without judging it: that publish uses them", () => {
+    const targets = judge([
+      row("publish-3", { "agent-bus": 100 }),
+      row("options-3", { "agent-bus": 80 }, true),
+    ]);
+    const options = targets.find((t) => t.target.includes("attributes passed to a publish")) as Target;
+    expect(options.met).toBeNull();
+    expect(options.detail).toMatch(/^\+25\.0% time per publish/u);
+    expect(targets.some((t) => t.target.startsWith("unused feature"))).toBe(false);
+  });
 });

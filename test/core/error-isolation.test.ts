@@ -97,3 +97,90 @@ describe("error isolation", () => {
 class ValueError extends Error {
   override name = "ValueError";
 }
+
+describe("error isolation, whatever was thrown", () => {
+  const awkward: [string, () => unknown, RegExp][] = [
+    ["an object without a prototype", () => Object.create(null), /: \[object Object\]$/u],
+    [
+      "an Error whose message getter throws",
+      () =>
+        Object.defineProperty(new Error("x"), "message", {
+          get() {
+            throw new Error("no message");
+          },
+        }),
+      /: \[object Error\]$/u,
+    ],
+    ["a plain object", () => ({ code: 1 }), /: \{"code":1\}$/u],
+    [
+      "an object with a cycle",
+      () => {
+        const cycle: Record<string, unknown> = {};
+        cycle.self = cycle;
+        return cycle;
+      },
+      /: \[object Object\]$/u,
+    ],
+  ];
+
+  it.each(awkward)("reports %s thrown by a callback, and the next callback still runs", (_, make, line) => {
+    const printed = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const b = new EventBus();
+    const after = vi.fn();
+    b.subscribe("t", () => {
+      throw make();
+    });
+    b.subscribe("t", after);
+    expect(() => b.publish("t")).not.toThrow();
+    expect(after).toHaveBeenCalledOnce();
+    expect(printed).toHaveBeenCalledOnce();
+    expect(printed.mock.calls[0]?.[0]).toMatch(line);
+  });
+
+  it.each(awkward)(
+    "reports %s rejected by an async callback, without an unhandled rejection",
+    async (_, make, line) => {
+      const printed = vi.spyOn(console, "error").mockImplementation(() => undefined);
+      const unhandled = vi.fn();
+      process.on("unhandledRejection", unhandled);
+      try {
+        const b = new EventBus();
+        b.subscribe("t", async () => {
+          throw make();
+        });
+        const report = await b.publishAsync("t");
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(report).toEqual({ delivered: 0, failed: 1 });
+        expect(printed.mock.calls[0]?.[0]).toMatch(line);
+        expect(unhandled).not.toHaveBeenCalled();
+      } finally {
+        process.off("unhandledRejection", unhandled);
+      }
+    },
+  );
+
+  it("prints an async onError's rejection as onError's failure, not as an unhandled rejection", async () => {
+    const printed = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const unhandled = vi.fn();
+    process.on("unhandledRejection", unhandled);
+    try {
+      const b = new EventBus({
+        onError: async () => {
+          throw new Error("hook down");
+        },
+      });
+      const after = vi.fn();
+      b.subscribe("t", () => {
+        throw new Error("boom");
+      });
+      b.subscribe("t", after);
+      b.publish("t");
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(after).toHaveBeenCalledOnce();
+      expect(printed).toHaveBeenCalledWith("[EventBus] onError threw while handling t: hook down");
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off("unhandledRejection", unhandled);
+    }
+  });
+});

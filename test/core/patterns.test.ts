@@ -171,8 +171,8 @@ describe("validation", () => {
 
   it.each([
     [42, /must be a string, got number 42/],
-    [undefined, /must be a string, got undefined/],
-    [null, /must be a string, got object null/],
+    [undefined, /must be a string, got undefined$/],
+    [null, /must be a string, got null$/],
     [Symbol("s"), /must be a string, got Symbol\(s\)/],
     [{}, /must be a string, got object \{\}/],
   ])("refuses a non-string event type %s, naming it", (eventType, message) => {

@@ -75,6 +75,8 @@ export class Responders {
     if (entry === undefined) return;
     const index = entry.responders.indexOf(responder);
     if (index !== -1) entry.responders.splice(index, 1);
+    // The responders after it moved down one: so does the turn, which would skip one otherwise.
+    if (index !== -1 && index < entry.cursor) entry.cursor--;
     if (entry.responders.length > 0) return;
     this.byType.delete(eventType);
     this.remote?.cancel(entry.remote);

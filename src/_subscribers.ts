@@ -295,6 +295,8 @@ export class SubscriberList {
     const index = group.members.indexOf(subscriber);
     if (index === -1) return undefined;
     group.members.splice(index, 1);
+    // The members after it moved down one: so does the turn, which would skip one otherwise.
+    if (index < group.cursor) group.cursor--;
     if (group.members.length > 0) return undefined;
     this.groups?.delete(name);
     if (this.groups?.size === 0) {
@@ -305,11 +307,16 @@ export class SubscriberList {
   }
 }
 
-/** The next member of a group in round-robin order. */
-export function pickMember(group: Group): Subscriber | undefined {
+/**
+ * The next member of a group in round-robin order; with `newest`, the next one subscribed no
+ * later than that (a publish does not reach members added during it).
+ */
+export function pickMember(group: Group, newest = Number.POSITIVE_INFINITY): Subscriber | undefined {
   const { members } = group;
-  if (members.length === 0) return undefined;
-  const member = members[group.cursor % members.length];
-  group.cursor = (group.cursor + 1) % members.length;
-  return member;
+  for (let tries = members.length; tries > 0; tries--) {
+    const member = members[group.cursor % members.length] as Subscriber;
+    group.cursor = (group.cursor + 1) % members.length;
+    if (member.seq <= newest) return member;
+  }
+  return undefined;
 }

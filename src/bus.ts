@@ -392,8 +392,20 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     } catch (error) {
       return Promise.reject(error);
     }
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const envelope = createEnvelope(eventType, data, this.source, this.nextId(), options);
-    return this.responders.request(envelope, options) as Promise<ReplyOf<Replies, Type>>;
+    // One signal for the caller's abort and the bus's close: either ends the wait and its timer.
+    const stop = new AbortController();
+    const forward = () => stop.abort(signal?.reason);
+    const onClose = () => stop.abort(new BusClosedError("wait for a reply"));
+    signal?.addEventListener("abort", forward, { once: true });
+    this.closeHooks.add(onClose);
+    const reply = this.responders.request(envelope, { timeout: options.timeout, signal: stop.signal });
+    return reply.finally(() => {
+      this.closeHooks.delete(onClose);
+      signal?.removeEventListener("abort", forward);
+    }) as Promise<ReplyOf<Replies, Type>>;
   }
 
   /** Number of subscriptions on exactly this type or pattern, or on all of them. */
@@ -714,20 +726,24 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     tally: AsyncTally | undefined,
   ): void {
     if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
-    const receivers: Subscriber[] = [];
+    const newest = this.seq;
+    const receivers: { readonly s: Subscriber; readonly group: Group | undefined }[] = [];
     for (const list of lists) {
-      for (let s = list.head; s !== undefined; s = s.next) receivers.push(s);
+      for (let s = list.head; s !== undefined; s = s.next) receivers.push({ s, group: undefined });
       if (list.groups === null) continue;
       for (const group of list.groups.values()) {
         const member = group.durable ? undefined : pickMember(group);
-        if (member !== undefined) receivers.push(member);
+        if (member !== undefined) receivers.push({ s: member, group });
       }
     }
-    receivers.sort((a, b) => a.seq - b.seq);
+    receivers.sort((a, b) => a.s.seq - b.s.seq);
     this.depth++;
     try {
-      for (const s of receivers) {
-        if ((s.flags & ACTIVE) !== 0) envelope = this.call(s, eventType, data, options, envelope, tally);
+      for (const { s, group } of receivers) {
+        // A group's member removed before its turn hands the event to the group's next one.
+        const receiver = (s.flags & ACTIVE) !== 0 || group === undefined ? s : pickMember(group, newest);
+        if (receiver !== undefined && (receiver.flags & ACTIVE) !== 0)
+          envelope = this.call(receiver, eventType, data, options, envelope, tally);
       }
     } finally {
       this.leave();

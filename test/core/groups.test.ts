@@ -75,3 +75,50 @@ describe("groups", () => {
     expect(b.listenerCount()).toBe(0);
   });
 });
+
+describe("groups, when members leave", () => {
+  it.each(["j", "j.*"])(
+    "a member removed before its turn in a publish hands the event to the next (%s)",
+    (pattern) => {
+      const b = new EventBus();
+      const got: string[] = [];
+      let offA: () => boolean = () => false;
+      b.subscribe("j" === pattern ? "j" : "j.x", () => {
+        offA();
+        got.push("plain");
+      });
+      offA = b.subscribe(pattern, () => got.push("A"), { group: "g" });
+      b.subscribe(pattern, () => got.push("B"), { group: "g" });
+      b.publish(pattern === "j" ? "j" : "j.x");
+      expect(got).toEqual(["plain", "B"]);
+    },
+  );
+
+  it("a member added during the publish does not take the event of one removed before its turn", () => {
+    const b = new EventBus();
+    const got: string[] = [];
+    let offA: () => boolean = () => false;
+    b.subscribe("j", () => {
+      offA();
+      b.subscribe("j", () => got.push("late"), { group: "g" });
+      got.push("plain");
+    });
+    offA = b.subscribe("j", () => got.push("A"), { group: "g" });
+    b.publish("j");
+    expect(got).toEqual(["plain"]);
+    b.publish("j");
+    expect(got).toEqual(["plain", "plain", "late"]);
+  });
+
+  it("keeps the round robin's turn when a member before it leaves", () => {
+    const b = new EventBus();
+    const got: string[] = [];
+    const offA = b.subscribe("job", () => got.push("A"), { group: "g" });
+    b.subscribe("job", () => got.push("B"), { group: "g" });
+    b.subscribe("job", () => got.push("C"), { group: "g" });
+    b.publish("job");
+    offA();
+    for (let i = 0; i < 4; i++) b.publish("job");
+    expect(got).toEqual(["A", "B", "C", "B", "C"]);
+  });
+});

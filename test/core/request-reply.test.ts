@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EventBus, NoResponderError, TimeoutError } from "../../src/index.js";
+import { BusClosedError, EventBus, NoResponderError, TimeoutError } from "../../src/index.js";
 
 describe("request and respond", () => {
   it("resolves with the responder's return value", async () => {
@@ -85,5 +85,42 @@ describe("request and respond", () => {
     await expect(b.request("a b", 1)).rejects.toThrow(/whitespace/);
     b.respond("ok", () => 1);
     await expect(b.request("ok", 1, { timeout: 0 })).rejects.toThrow(/timeout must be/);
+  });
+});
+
+describe("request and respond, when responders leave", () => {
+  it("keeps the round robin's turn when a responder before it is removed", async () => {
+    const b = new EventBus();
+    const offA = b.respond("rr", () => "A");
+    b.respond("rr", () => "B");
+    b.respond("rr", () => "C");
+    const got = [await b.request("rr", 0)];
+    offA();
+    for (let i = 0; i < 4; i++) got.push(await b.request("rr", i));
+    expect(got).toEqual(["A", "B", "C", "B", "C"]);
+  });
+});
+
+describe("request and close", () => {
+  it("close() ends a request still waiting for its reply with BusClosedError, timer and all", async () => {
+    const b = new EventBus();
+    b.respond("slow", () => new Promise(() => undefined));
+    const started = Date.now();
+    const waiting = b.request("slow", 1, { timeout: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await b.close();
+    await expect(waiting).rejects.toBeInstanceOf(BusClosedError);
+    await expect(waiting).rejects.toThrow(/Cannot wait for a reply: the bus is closed/u);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("a caller's abort still ends the request with the caller's reason", async () => {
+    const b = new EventBus();
+    b.respond("slow", () => new Promise(() => undefined));
+    const controller = new AbortController();
+    const waiting = b.request("slow", 1, { signal: controller.signal });
+    controller.abort(new Error("changed my mind"));
+    await expect(waiting).rejects.toThrow("changed my mind");
+    await b.close();
   });
 });

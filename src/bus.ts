@@ -416,7 +416,10 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     return count;
   }
 
-  /** The event types and patterns that have at least one subscription, in first-subscribed order. */
+  /**
+   * The event types and patterns that have at least one subscription: the exact types first, then
+   * the patterns, each in the order they were first subscribed.
+   */
   eventTypes(): string[] {
     return this.registry.patterns();
   }

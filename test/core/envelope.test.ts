@@ -162,3 +162,27 @@ describe("envelope time", () => {
     expect(times).toEqual(readings.map((reading) => new Date(reading).toISOString()));
   });
 });
+
+describe("which callbacks get the envelope, as README words it", () => {
+  it("follows callback.length: a default or a rest parameter does not count; (...args) gets it", () => {
+    const b = new EventBus();
+    const got: Record<string, unknown> = {};
+    b.subscribe("t", (_data, envelope: unknown = null) => {
+      got.withDefault = envelope;
+    });
+    b.subscribe("t", (_data, ...rest: unknown[]) => {
+      got.withRest = rest[0];
+    });
+    b.subscribe("t", (...args: unknown[]) => {
+      got.allArgs = args[1];
+    });
+    b.subscribe("t", (_data, envelope) => {
+      got.declared = envelope;
+    });
+    b.publish("t", 1);
+    expect(got.withDefault).toBeNull();
+    expect(got.withRest).toBeUndefined();
+    expect(got.allArgs).toMatchObject({ type: "t", data: 1 });
+    expect(got.declared).toBe(got.allArgs);
+  });
+});

@@ -62,6 +62,10 @@ describe("typed events", () => {
     });
     // @ts-expect-error the reply must be one of the declared replies
     typed.respond("task.started", () => "maybe");
+    typed.respond("task.started", (data) => (data.taskId > 0 ? "accepted" : "rejected"));
+    // TypeScript widens a bare literal returned before it knows the event type: README says to
+    // write `as const`, which also holds in an async responder.
+    typed.respond("task.started", async () => "accepted" as const);
     expectTypeOf(typed.request("task.started", { taskId: 1 })).toEqualTypeOf<
       Promise<"accepted" | "rejected">
     >();

@@ -35,6 +35,8 @@ export class Remote {
   readonly groups: boolean;
   readonly durable: boolean;
   private connected = false;
+  /** Why connect() failed, once it did: every publish is refused from then on. */
+  private unreachable: { readonly error: unknown } | undefined;
   /** Remote subscriptions whose `ready` has not settled yet. */
   private readonly unsettled = new Set<Promise<void>>();
   private readonly pending: (() => void)[] = [];
@@ -53,16 +55,32 @@ export class Remote {
     const log = (message: string) => console.warn(`[EventBus:${transport.name}] ${message}`);
     this.ready = transport
       .connect({ origin, idPrefix, log, status: (status) => hooks.status?.(status) })
-      .then(() => {
-        this.connected = true;
-        for (const operation of this.pending.splice(0)) this.run(operation);
-      });
+      .then(
+        () => {
+          this.connected = true;
+          for (const operation of this.pending.splice(0)) this.run(operation);
+        },
+        (error: unknown) => {
+          // Nothing queued will ever go out: drop it, and refuse what comes next, rather than
+          // let publishes pile up for a connection that is not coming.
+          this.unreachable = { error };
+          const dropped = this.pending.splice(0).length;
+          if (dropped > 0) log(`the transport did not connect: ${dropped} queued operation(s) dropped`);
+          throw error;
+        },
+      );
     // The rejection belongs to whoever awaits ready(); do not also report it as unhandled.
     this.ready.catch(() => undefined);
   }
 
   /** Encodes now (so a bad payload throws before local delivery), sends once connected. */
   publish(envelope: Envelope): void {
+    if (this.unreachable !== undefined) {
+      throw new TransportError(
+        `[EventBus:${this.name}] cannot publish "${envelope.type}": the transport did not connect (${describeError(this.unreachable.error)})`,
+        { cause: this.unreachable.error },
+      );
+    }
     const frame = this.transport.encode(envelope);
     this.whenConnected(() => this.transport.send(frame));
   }
@@ -175,7 +193,7 @@ export class Remote {
 
   private whenConnected(operation: () => void): void {
     if (this.connected) this.run(operation);
-    else this.pending.push(operation);
+    else if (this.unreachable === undefined) this.pending.push(operation);
   }
 
   private run(operation: () => void): void {

@@ -18,7 +18,8 @@ export interface TransportCapabilities {
 export type TransportStatus =
   | { readonly state: "connected"; readonly server?: string }
   | { readonly state: "disconnected" | "reconnecting"; readonly error?: unknown }
-  | { readonly state: "closed" }
+  /** `error` when the transport closed on its own (it gave up reconnecting), not by close(). */
+  | { readonly state: "closed"; readonly error?: unknown }
   | { readonly state: "error"; readonly error: unknown };
 
 /** What the bus hands a transport when it connects. */

@@ -4,10 +4,14 @@
  */
 import { EventBus } from "../bus.js";
 import type { Transport, TransportStatus } from "../transport.js";
+import { maskUrl } from "../transports/_credentials.js";
 import { assertNamespace } from "../transports/memory.js";
 import { natsTransport } from "../transports/nats.js";
 import { redisTransport } from "../transports/redis.js";
 import { type OptionSpec, type ParsedOptions, UsageError } from "./args.js";
+
+/** Re-exported: the CLI masks the URLs it prints with the transports' own function. */
+export { maskUrl };
 
 /** The namespace every command uses unless `--namespace` says otherwise, so they meet by default. */
 export const DEFAULT_NAMESPACE = "agent-bus";
@@ -82,21 +86,6 @@ export interface TransportChoice {
   /** A new transport for this broker. */
   create(): Transport;
 }
-
-/**
- * The URL with its credentials hidden: `user:password@` keeps the user, a lone token is masked.
- * @example
- * maskUrl("nats://alice:secret@host:4222"); // "nats://alice:***@host:4222"
- */
-export function maskUrl(url: string): string {
-  return url.replace(CREDENTIALS, (_match, start: string, userinfo: string) => {
-    const colon = userinfo.indexOf(":");
-    return `${start}${colon === -1 ? "***" : `${userinfo.slice(0, colon)}:***`}@`;
-  });
-}
-
-/** `user:password@` or `token@` after a scheme, or at the start of a URL without one. */
-const CREDENTIALS = /(^|[a-z][a-z0-9+.-]*:\/\/)([^/@\s]+)@/giu;
 
 function connectTimeoutOf(values: ParsedOptions["values"]): number {
   const text = values["connect-timeout"] as string | undefined;

@@ -537,9 +537,15 @@ export class DisconnectBuffer {
     private readonly capBytes: number,
   ) {}
 
+  /** Why the connection is gone for good, once the client stopped reconnecting. */
+  private gone: string | undefined;
+
   /** Throws a TransportError when a publish must be refused now, before anyone saw it. */
   admit(eventType: string, size: number): void {
     if (!this.down) return;
+    if (this.gone !== undefined) {
+      throw new TransportError(`[EventBus:nats] publish of "${eventType}" refused: ${this.gone}`);
+    }
     if (this.policy === "reject") {
       throw new TransportError(
         `[EventBus:nats] publish of "${eventType}" refused: disconnected (disconnected: "reject")`,
@@ -558,6 +564,16 @@ export class DisconnectBuffer {
     this.held.push({ subject, headers, body });
     this.bytes += body.length;
     return true;
+  }
+
+  /** Refuses every publish from now on, with why; returns how many held frames are dropped. */
+  closeForGood(reason: string): number {
+    this.gone = reason;
+    this.down = true;
+    const dropped = this.held.length;
+    this.held = [];
+    this.bytes = 0;
+    return dropped;
   }
 
   /** Hands the held frames over in order and stops holding. */

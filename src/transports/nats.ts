@@ -31,6 +31,7 @@ import {
   JSON_TYPE,
   type WireFrame,
 } from "./_codec.js";
+import { maskUrl } from "./_credentials.js";
 import { Durable, type DurableOptions } from "./_nats-durable.js";
 import { StallWatch } from "./_nats-stall.js";
 import {
@@ -106,6 +107,8 @@ class NatsTransport implements Transport {
   readonly capabilities: TransportCapabilities = { groups: true, durable: true, request: true };
   private readonly namespace: string;
   private readonly buffer: DisconnectBuffer;
+  /** close() was called: the client's own "close" status is then expected, not a failure. */
+  private closing = false;
   private readonly durable: Durable;
   private readonly stalls = new StallWatch((message) => this.log(message));
   /**
@@ -148,7 +151,8 @@ class NatsTransport implements Transport {
     try {
       this.nc = await this.client.connect({ name: `agent-bus ${this.namespace}`, ...connection, servers });
     } catch (error) {
-      throw new TransportError(`[EventBus:nats] cannot connect to ${String(servers)}: ${String(error)}`, {
+      const where = maskUrl(Array.isArray(servers) ? servers.join(", ") : String(servers));
+      throw new TransportError(`[EventBus:nats] cannot connect to ${where}: ${maskUrl(String(error))}`, {
         cause: error,
       });
     }
@@ -241,6 +245,7 @@ class NatsTransport implements Transport {
 
   async close(): Promise<void> {
     const nc = this.nc;
+    this.closing = true;
     if (nc === undefined || nc.isClosed()) return;
     await this.durable.close();
     await nc.drain();
@@ -319,6 +324,13 @@ class NatsTransport implements Transport {
         context.status({ state: "connected", server: status.server });
       } else if (status.type === "error") {
         context.status({ state: "error", error: status.error });
+      } else if (status.type === "close" && !this.closing) {
+        // The client gave up reconnecting (maxReconnectAttempts): nothing held will ever go out,
+        // and a publish from now on must fail rather than wait in the buffer.
+        const reason = "the connection is closed: the client stopped reconnecting (maxReconnectAttempts)";
+        const dropped = this.buffer.closeForGood(reason);
+        this.log(`${reason}; ${dropped} held publish(es) dropped`);
+        context.status({ state: "closed", error: new TransportError(`[EventBus:nats] ${reason}`) });
       }
     }
   }

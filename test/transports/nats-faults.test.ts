@@ -134,6 +134,62 @@ describe.skipIf(!hasServer)("nats faults with an own server", FAULT_TIMING, () =
   it("two Node processes exchange events, share group deliveries and answer each other's requests", async () => {
     await expectPeersExchange(server.url, uniqueNamespace("peers"), peers, busOn);
   }, 40_000);
+
+  it("when the client gives up reconnecting: status closed with why, held publishes dropped, new ones refused", async () => {
+    // A server of its own: this one is not started again.
+    const lone = new OwnNatsServer(await freePort());
+    await lone.start();
+    const states: { state: string; error?: unknown }[] = [];
+    const bus = new EventBus({
+      transport: natsTransport({
+        servers: lone.url,
+        namespace: uniqueNamespace("giveup"),
+        reconnectTimeWait: 50,
+        maxReconnectAttempts: 2,
+      }),
+      onStatus: (status) => states.push(status),
+    });
+    buses.push(bus);
+    const warned: string[] = [];
+    const warn = console.warn;
+    console.warn = (message: string) => warned.push(message);
+    try {
+      await bus.ready();
+      await lone.dispose();
+      await waitFor(() => states.some((s) => s.state === "disconnected"), "the disconnect");
+      bus.publish("giveup.held", 1);
+      await waitFor(() => states.some((s) => s.state === "closed"), "the client to give up", 10_000);
+      const closed = states.find((s) => s.state === "closed");
+      expect(String(closed?.error)).toMatch(/stopped reconnecting/u);
+      expect(warned.some((line) => /stopped reconnecting.*1 held publish\(es\) dropped/u.test(line))).toBe(
+        true,
+      );
+      expect(() => bus.publish("giveup.after", 2)).toThrow(/refused: the connection is closed/u);
+    } finally {
+      console.warn = warn;
+    }
+  }, 20_000);
+});
+
+describe("nats connection failures, no server needed", () => {
+  it("a bus whose transport never connected refuses publishes, naming why, and keeps nothing", async () => {
+    const bus = new EventBus({
+      transport: natsTransport({ servers: "nats://alice:s3cretPW@127.0.0.1:1", maxReconnectAttempts: 0 }),
+    });
+    const seen: unknown[] = [];
+    bus.subscribe("never.sent", (data) => seen.push(data));
+    const failure = await bus.ready().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(String(failure)).toMatch(/cannot connect to nats:\/\/alice:\*\*\*@127\.0\.0\.1:1/u);
+    expect(String(failure)).not.toMatch(/s3cretPW/u);
+    expect(() => bus.publish("never.sent", 1)).toThrow(
+      /cannot publish "never\.sent": the transport did not connect/u,
+    );
+    expect(seen).toEqual([]);
+    await bus.close();
+  });
 });
 
 async function storedCount(url: string, stream: string, type: string): Promise<number> {

@@ -8,31 +8,49 @@ let tsxRegistered: Promise<void> | undefined;
 const esmFolders = new Set<string>();
 
 /**
- * Loader hook run before tsx's: a `.ts` file inside an extension folder is an ES module even
+ * Loader hook run before tsx's: inside an extension folder, a `.ts` file is an ES module even
  * where the nearest package.json does not say `"type": "module"` (or there is none, as in a
- * fresh folder), where tsx would load it as CommonJS.
+ * fresh folder), where tsx would load it as CommonJS; so is a `.js` file, unless that
+ * package.json says `"type": "commonjs"`. Node itself reads such a `.js` as an ES module when it
+ * holds ES syntax, but once tsx's hooks are in place tsx decides, and it said CommonJS: a
+ * `script.js` loaded after any TypeScript extension failed with ERR_REQUIRE_CYCLE_MODULE.
  */
 const ESM_FOLDER_HOOK = `
+import { readFileSync } from "node:fs";
 let folder;
 export function initialize(data) { folder = data.folder; }
+function declaredType(url) {
+  for (let dir = new URL(".", url); ; dir = new URL("..", dir)) {
+    try {
+      return JSON.parse(readFileSync(new URL("package.json", dir), "utf8")).type;
+    } catch (error) {
+      if (error.code !== "ENOENT" || dir.pathname === "/") return undefined;
+    }
+  }
+}
 export async function resolve(specifier, context, nextResolve) {
   const result = await nextResolve(specifier, context);
-  if (result.url.startsWith(folder) && /\\.tsx?$/.test(new URL(result.url).pathname) && result.format !== "module") {
+  if (!result.url.startsWith(folder) || result.format === "module") return result;
+  const path = new URL(result.url).pathname;
+  if (/\\.tsx?$/.test(path) || (/\\.js$/.test(path) && declaredType(result.url) !== "commonjs")) {
     return { ...result, format: "module" };
   }
   return result;
 }`;
 
 /**
- * Registers tsx's loader hooks once for the process, then the ES module hook for the folder.
- * Global hooks, not `tsImport`: a namespaced import would load a second copy of "agent-bus"
- * for the extension, and with it a second `bus`.
+ * Registers tsx's loader hooks once for the process. Global hooks, not `tsImport`: a namespaced
+ * import would load a second copy of "agent-bus" for the extension, and with it a second `bus`.
  */
-async function registerTypeScript(folder: string): Promise<void> {
+async function registerTypeScript(): Promise<void> {
   tsxRegistered ??= import("tsx/esm/api").then(({ register }) => {
     register();
   });
   await tsxRegistered;
+}
+
+/** Registers the ES module hook for an extension folder, once. */
+function registerEsmFolder(folder: string): void {
   if (esmFolders.has(folder)) return;
   esmFolders.add(folder);
   const hook = `data:text/javascript,${encodeURIComponent(ESM_FOLDER_HOOK)}`;
@@ -41,7 +59,10 @@ async function registerTypeScript(folder: string): Promise<void> {
 
 /** Imports a script file and checks the shape of what it exports. */
 export async function importExtension(script: string): Promise<ExtensionModule> {
-  if (/\.[mc]?ts$/u.test(script)) await registerTypeScript(pathToFileURL(`${dirname(script)}/`).href);
+  const folder = pathToFileURL(`${dirname(script)}/`).href;
+  if (/\.[mc]?ts$/u.test(script)) await registerTypeScript();
+  // Only once tsx is in place does a folder need the hook: before, Node reads the script itself.
+  if (tsxRegistered !== undefined) registerEsmFolder(folder);
   const module = (await import(pathToFileURL(script).href)) as Record<string, unknown>;
   const { params, setup, teardown } = module;
   if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params))) {

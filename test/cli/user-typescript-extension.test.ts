@@ -24,6 +24,16 @@ export function setup(ctx: ExtensionContext): void {
 }
 `,
   );
+  // An ES module in a .js file, in a folder whose scope says no "type": Node reads it as ESM.
+  mkdirSync(join(project, "extensions/plainjs"), { recursive: true });
+  writeFileSync(
+    join(project, "extensions/plainjs/script.js"),
+    `export const params = { display_name: "Plain JS" };
+export function setup() {
+  console.log("plainjs loaded");
+}
+`,
+  );
 }, 60_000);
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
@@ -32,6 +42,19 @@ describe("a user's TypeScript extension", () => {
     const run = spawnCli(["run", "--extensions", "hello", "--port", "0"], project);
     await expect.poll(run.output, { timeout: 15_000 }).toMatch(/Ctrl\+C to stop/u);
     expect(run.stdout()).toContain("hello says hi, same-bus=true");
+    run.child.kill("SIGINT");
+    expect((await run.finished).code).toBe(0);
+  });
+
+  it.each([
+    ["after", ["hello", "plainjs"]],
+    ["before", ["plainjs", "hello"]],
+  ])("loads an ES module script.js %s a TypeScript extension", async (_, names) => {
+    const run = spawnCli(["run", "--extensions", ...names, "--port", "0"], project);
+    await expect.poll(run.output, { timeout: 15_000 }).toMatch(/Ctrl\+C to stop/u);
+    expect(run.stdout()).toContain("plainjs loaded");
+    expect(run.stdout()).toContain("hello says hi");
+    expect(run.output()).not.toMatch(/failed|cannot load|ERR_/u);
     run.child.kill("SIGINT");
     expect((await run.finished).code).toBe(0);
   });

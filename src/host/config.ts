@@ -68,6 +68,20 @@ export function extensionOrder(explicit: readonly string[], config: HostConfig):
 }
 
 /**
+ * Warns of each config key that can reach no extension of this run: neither `default_extensions`
+ * nor `<name>-<param>` for one of `names` (a misspelt name or prefix would otherwise do nothing,
+ * silently). Keys of the named extensions are checked against their params when they load.
+ */
+export function warnUnusedKeys(config: HostConfig, names: readonly string[], log: Logger): void {
+  for (const key of Object.keys(config)) {
+    if (key === "default_extensions" || names.some((name) => key.startsWith(`${name}-`))) continue;
+    log.warn(
+      `config key "${key}" ignored: it names no extension of this run (keys are <extension>-<param>; extensions: ${names.join(", ") || "none"})`,
+    );
+  }
+}
+
+/**
  * The script's params with the config's `<name>-<param>` values applied. As in the original
  * host, only params the script declares are overridden; a value of another type is refused.
  */

@@ -5,7 +5,7 @@ import type { EventBus } from "../bus.js";
 import { bus as sharedBus } from "../index.js";
 import { attachInspector, type Inspector } from "../inspector/index.js";
 import { checkAccess } from "./access.js";
-import { checkConfig, extensionOrder, readConfigFile } from "./config.js";
+import { checkConfig, extensionOrder, readConfigFile, warnUnusedKeys } from "./config.js";
 import { RouteTable, type ServerAccess, startHttpServer, stopHttpServer } from "./http.js";
 import { type LoadEnvironment, loadExtension, type Started } from "./load.js";
 import { createLogger } from "./logger.js";
@@ -190,7 +190,9 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
             failed: outcome.failed.map(({ name, kind, message }) => ({ name, kind, message })),
           }),
         });
-  await loadAll(extensionOrder(options.extensions ?? [], config), env, outcome);
+  const names = extensionOrder(options.extensions ?? [], config);
+  warnUnusedKeys(config, names, env.log);
+  await loadAll(names, env, outcome);
   const { loaded, failed } = outcome;
   const ready = { loaded: loaded.map((e) => e.name), failed: failed.map((e) => e.name), url: served?.url };
   publishSafely(env.bus, HOST_EVENTS.ready, ready, env.log);

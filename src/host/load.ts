@@ -72,6 +72,12 @@ export async function loadExtension(name: string, env: LoadEnvironment): Promise
     return failure(name, "import", error, env);
   }
   const log = createLogger(name, env.sink);
+  // Allowed (an extension may only declare params), but a default export in its place is a slip.
+  if (module.setup === undefined) {
+    const hint =
+      (module as { default?: unknown }).default === undefined ? "" : " (a default export is not read)";
+    log.warn(`${location.script} exports no setup(): nothing of it runs${hint}`);
+  }
   const params = resolveParams(name, module.params, env.config, log);
   const abort = new AbortController();
   const dataDir = resolve(env.dataDir, name);

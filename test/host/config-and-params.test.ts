@@ -63,6 +63,19 @@ describe("config file", () => {
     );
   });
 
+  it("warns of a key that names no extension of the run, as for a misspelt prefix", async () => {
+    const log = captureConsole();
+    const config = { bogus: 1, "alhpa-speed": 3, "alpha-speed": 2, default_extensions: ["beta"] };
+    await startHost({ extensions: ["alpha"], extensionsDir: DIR(), config, console: log.sink });
+    expect((globalThis as Seen).__params?.alpha).toMatchObject({ speed: 2 });
+    expect(log.text()).toContain(
+      'warn [host] config key "bogus" ignored: it names no extension of this run (keys are <extension>-<param>; extensions: alpha, beta)',
+    );
+    expect(log.text()).toContain('warn [host] config key "alhpa-speed" ignored');
+    expect(log.text()).not.toContain('"alpha-speed" ignored');
+    expect(log.text()).not.toContain('"default_extensions" ignored');
+  });
+
   it("refuses an unreadable, malformed or misshapen config with a message naming the file", async () => {
     const dir = tempDir();
     const broken = join(dir, "broken.yaml");

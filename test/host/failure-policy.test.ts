@@ -95,6 +95,29 @@ describe("failure policy", () => {
     ]);
   });
 
+  it("loads a script without setup() but warns, naming a default export it will not read", async () => {
+    const log = captureConsole();
+    const dir = extensionsDir({
+      paramsonly: "export const params = { display_name: 'Params only' };",
+      defaulted: "export default function setup(ctx) { ctx.log.info('never'); }",
+      good: ok("good"),
+    });
+    const host = await startHost({
+      extensions: ["paramsonly", "defaulted", "good"],
+      extensionsDir: dir,
+      console: log.sink,
+    });
+    expect(host.extensions.loaded.map((e) => e.name)).toEqual(["paramsonly", "defaulted", "good"]);
+    expect(log.text()).toMatch(
+      /warn \[paramsonly\] .*paramsonly.script\.\w+ exports no setup\(\): nothing of it runs$/mu,
+    );
+    expect(log.text()).toMatch(
+      /warn \[defaulted\] .*exports no setup\(\): nothing of it runs \(a default export is not read\)/u,
+    );
+    expect(log.text()).not.toContain("never");
+    expect(log.text()).not.toMatch(/warn \[good\]/u);
+  });
+
   it("refuses a script whose exports have the wrong shape", async () => {
     const log = captureConsole();
     const dir = extensionsDir({ odd: "export const setup = 42;" });

@@ -25,6 +25,7 @@ async function dispatch(argv: readonly string[]): Promise<number | "running"> {
     return 0;
   }
   if (first === "--version" || first === "-v") {
+    if (rest.length > 0) throw new UsageError(`--version takes no arguments, got ${JSON.stringify(rest[0])}`);
     console.log(version());
     return 0;
   }

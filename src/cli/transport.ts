@@ -106,8 +106,10 @@ export function chooseTransport(values: ParsedOptions["values"]): TransportChoic
   const flag = given[0];
   const namespace = (values.namespace as string | undefined) ?? DEFAULT_NAMESPACE;
   if (flag === undefined) {
-    if (values.namespace !== undefined || values["connect-timeout"] !== undefined) {
-      throw new UsageError("--namespace and --connect-timeout need --nats <url> or --redis <url>");
+    const needing = ["namespace", "connect-timeout"].filter((name) => values[name] !== undefined);
+    if (needing.length > 0) {
+      const named = needing.map((name) => `--${name}`).join(" and ");
+      throw new UsageError(`${named} need${needing.length === 1 ? "s" : ""} --nats <url> or --redis <url>`);
     }
     return undefined;
   }

@@ -39,7 +39,16 @@ describe("agent-bus tail and publish: usage errors exit 2", () => {
       /--timeout must be a positive number/u,
     ],
     [["run", "--nats", NATS, "--redis", "redis://127.0.0.1:6379"], /give one of --nats, --redis/u],
-    [["run", "--namespace", "x"], /--namespace and --connect-timeout need --nats <url> or --redis <url>/u],
+    [["run", "--namespace", "x"], /agent-bus: --namespace needs --nats <url> or --redis <url>$/mu],
+    [
+      ["run", "--connect-timeout", "abc"],
+      /agent-bus: --connect-timeout needs --nats <url> or --redis <url>$/mu,
+    ],
+    [
+      ["run", "--namespace", "x", "--connect-timeout", "9"],
+      /--namespace and --connect-timeout need --nats <url> or --redis <url>/u,
+    ],
+    [["--version", "extra"], /--version takes no arguments, got "extra"/u],
   ])("ends %j with a clear message and exit code 2", async (args, message) => {
     const result = await runCli(args as string[]);
     expect(result.stderr).toMatch(message);

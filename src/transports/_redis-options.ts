@@ -1,5 +1,6 @@
 /** Options of `redisTransport()`, their defaults and their checks. */
 import type { RedisOptions } from "ioredis";
+import { maskUrl } from "./_credentials.js";
 import type { ConsumerOptions } from "./_redis-consumer.js";
 import { assertNamespace } from "./memory.js";
 
@@ -58,6 +59,20 @@ export interface Settings extends ConsumerOptions {
   readonly client: Omit<RedisOptions, "lazyConnect">;
 }
 
+/** A redis:// or rediss:// URL; the value is named, not its password. */
+function assertRedisUrl(url: unknown): void {
+  let protocol: string | undefined;
+  try {
+    protocol = typeof url === "string" ? new URL(url).protocol : undefined;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== "redis:" && protocol !== "rediss:") {
+    const shown = typeof url === "string" ? JSON.stringify(maskUrl(url)) : String(url);
+    throw new TypeError(`url must be a redis:// or rediss:// URL, got ${shown}`);
+  }
+}
+
 /** Applies the defaults; throws a TypeError naming the first bad option and its value. */
 export function resolve(options: RedisTransportOptions): Settings {
   const {
@@ -73,6 +88,7 @@ export function resolve(options: RedisTransportOptions): Settings {
     ...client
   } = options;
   assertNamespace(namespace);
+  assertRedisUrl(url);
   positiveInteger("maxPayload", maxPayload);
   positiveInteger("maxLength", maxLength);
   positiveInteger("maxDeliver", maxDeliver);

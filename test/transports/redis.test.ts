@@ -361,6 +361,13 @@ describe.skipIf(skip)("redis transport specifics", () => {
       /bufferBytes must be a non-negative integer, got -1/u,
     );
     expect(() => redisTransport({ bufferBytes: 1.5 })).toThrow(/bufferBytes .* got 1\.5/u);
+    expect(() => redisTransport({ url: "::not a url::" })).toThrow(
+      /^url must be a redis:\/\/ or rediss:\/\/ URL, got "::not a url::"$/u,
+    );
+    expect(() => redisTransport({ url: "http://alice:pw@127.0.0.1:6379" })).toThrow(
+      /got "http:\/\/alice:\*\*\*@127\.0\.0\.1:6379"$/u,
+    );
+    expect(() => redisTransport({ url: "rediss://127.0.0.1:6380" })).not.toThrow();
   });
 });
 

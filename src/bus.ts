@@ -123,7 +123,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   private readonly onError: ((error: unknown, context: ErrorContext) => void) | undefined;
   // Numbers from the start, set again by the constructor: a field declared bare starts out
   // undefined, and V8 would then test each read of it for a small integer (publish reads
-  // depthLimit every time).
+  // room every time).
   private readonly maxListeners: number = 0;
   private readonly maxDepth: number = 0;
   private readonly observers: DeliveryObserver[] = [];
@@ -135,9 +135,12 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
    */
   private fastTypes: Record<string, SubscriberList | undefined> | null = null;
   private seq = 0;
-  private depth = 0;
-  /** maxDepth normally; 0 while a cycle unwinds, so every nested publish stops at once. */
-  private depthLimit = 0;
+  /**
+   * Publishes that may still nest: maxDepth less the depth, so that the guard is one load and
+   * one test. While a cycle unwinds it is minus the depth, so every nested publish stops at
+   * once, and it comes back to maxDepth when the outermost publish ends.
+   */
+  private room = 0;
   private cycleError: PublishDepthError | undefined;
   private closed = false;
   /** The rare outcomes of a call in an unrolled walk, and a list changed mid-walk, as the loop handles them. */
@@ -183,7 +186,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     }
     assertText(options.source, "source");
     this.maxListeners = maxListeners;
-    this.maxDepth = this.depthLimit = maxPublishDepth;
+    this.maxDepth = this.room = maxPublishDepth;
     this.onError = options.onError;
     const origin = this.nextId();
     this.source = options.source ?? `agent-bus/${origin.slice(0, 8)}`;
@@ -274,14 +277,14 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
         // testing the lone and group cases first cost 3 listeners 14 %). Only a list without
         // groups has a walk: a group joining drops it.
         const walk = list.walk;
-        if (walk !== null && this.depth < this.depthLimit) {
+        if (walk !== null && this.room > 0) {
           this.walk(walk, eventType, data, undefined, options);
           return;
         }
         // One plain subscriber, the most common case: one call, no walk (nothing added during
         // the call could be reached anyway).
         const lone = list.lone;
-        if (lone !== null && this.depth < this.depthLimit) {
+        if (lone !== null && this.room > 0) {
           this.callOnly(lone, eventType, data);
           return;
         }
@@ -312,7 +315,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       list.tail === undefined &&
       (only.flags & ARITY_UNKNOWN) !== 0 &&
       (settleArity(only) & PLAIN) !== 0 &&
-      this.depth < this.depthLimit
+      this.room > 0
     ) {
       this.callOnly(only, eventType, data);
       return;
@@ -514,9 +517,9 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       this.dispatchPlain(list, eventType, data, options, envelope);
       return;
     }
-    if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
+    if (this.room <= 0) throw this.depthExceeded(eventType);
     const newest = this.seq;
-    this.depth++;
+    this.room--;
     try {
       for (let s = list.head; s !== undefined; s = s.next) {
         // A subscriber added by a callback of this publish waits for the next one.
@@ -539,7 +542,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     options: PublishOptions | undefined,
     envelope: Envelope | undefined,
   ): void {
-    if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
+    if (this.room <= 0) throw this.depthExceeded(eventType);
     const walk = list.walk;
     if (walk !== null) {
       this.walk(walk, eventType, data, envelope, options);
@@ -557,7 +560,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       }
     }
     const newest = this.seq;
-    this.depth++;
+    this.room--;
     try {
       for (let s = list.head; s !== undefined; s = s.next) {
         const callback = s.fast;
@@ -568,7 +571,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
           if (s.seq > newest) break;
           envelope = this.call(s, eventType, data, options, envelope, undefined);
           // Only the outermost walk may mark it: an outer walk might still count it as new.
-          if (this.depth === 1 && (s.flags & (ACTIVE | PLAIN)) === (ACTIVE | PLAIN)) {
+          if (this.room === this.maxDepth - 1 && (s.flags & (ACTIVE | PLAIN)) === (ACTIVE | PLAIN)) {
             s.fast = s.callback;
             // A lone subscriber's second publish: from now on `publish` calls it directly.
             if (list.tail === undefined) list.findLone();
@@ -601,7 +604,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     envelope: Envelope | undefined,
     options: PublishOptions | undefined,
   ): void {
-    this.depth++;
+    this.room--;
     walk(this.walkHost, data, eventType, envelope, options);
     this.leave();
   }
@@ -612,7 +615,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
    * so did a try/finally for the depth (hence `failOrUnwind`).
    */
   private callOnly(s: Subscriber, eventType: string, data: unknown): void {
-    this.depth++;
+    this.room--;
     try {
       const { callback } = s;
       const result = callback(data);
@@ -653,10 +656,10 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     envelope: Envelope | undefined,
     tally: AsyncTally | undefined,
   ): void {
-    if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
+    if (this.room <= 0) throw this.depthExceeded(eventType);
     const newest = this.seq;
     const cursors = lists.map((list) => list.head);
-    this.depth++;
+    this.room--;
     try {
       for (;;) {
         let next = -1;
@@ -692,11 +695,11 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     envelope: Envelope | undefined,
     tally: AsyncTally | undefined,
   ): void {
-    if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
+    if (this.room <= 0) throw this.depthExceeded(eventType);
     const newest = this.seq;
     let a = first.head;
     let b = second.head;
-    this.depth++;
+    this.room--;
     try {
       for (;;) {
         while (a !== undefined && (a.flags & ACTIVE) === 0) a = a.next;
@@ -728,7 +731,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     envelope: Envelope | undefined,
     tally: AsyncTally | undefined,
   ): void {
-    if (this.depth >= this.depthLimit) throw this.depthExceeded(eventType);
+    if (this.room <= 0) throw this.depthExceeded(eventType);
     const newest = this.seq;
     const receivers: { readonly s: Subscriber; readonly group: Group | undefined }[] = [];
     for (const list of lists) {
@@ -740,7 +743,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       }
     }
     receivers.sort((a, b) => a.s.seq - b.s.seq);
-    this.depth++;
+    this.room--;
     try {
       for (const { s, group } of receivers) {
         // A group's member removed before its turn hands the event to the group's next one.
@@ -856,8 +859,11 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   }
 
   private leave(): void {
-    if (--this.depth === 0 && this.cycleError !== undefined) {
-      this.depthLimit = this.maxDepth;
+    this.room++;
+    // The cycle test first: V8 folds it away while no cycle ever happened (the field has
+    // never been set), and the room's test with it.
+    if (this.cycleError !== undefined && this.room === 0) {
+      this.room = this.maxDepth;
       this.cycleError = undefined;
     }
   }
@@ -866,7 +872,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   private depthExceeded(eventType: string): PublishDepthError {
     if (this.cycleError === undefined) {
       this.cycleError = new PublishDepthError(eventType, this.maxDepth);
-      this.depthLimit = 0;
+      this.room -= this.maxDepth;
       this.report(this.cycleError, {
         eventType,
         event: this.envelope(eventType, undefined, undefined),
@@ -924,7 +930,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     if (member === undefined)
       return Promise.reject(new BusClosedError("deliver: the group has no members left"));
     const tally: AsyncTally = { delivered: 0, failed: 0, pending: [] };
-    this.depth++;
+    this.room--;
     try {
       this.call(member, envelope.type, envelope.data, undefined, envelope, tally);
     } finally {

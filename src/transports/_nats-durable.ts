@@ -91,12 +91,19 @@ export class Durable {
     const created = this.ensureConsumer(name, pattern);
     const run = async () => {
       const { js } = await created;
-      const consumer = await js.consumers.get(this.stream, name);
-      if (stopped) return;
-      const iterator = await consumer.consume({ max_messages: 64 });
-      messages = iterator;
-      this.consumers.add(iterator);
-      for await (const msg of iterator) await this.handle(msg, name, delivery);
+      // Once more after each loss the server recovered from (see recoverOnLoss).
+      for (let again = true; again && !stopped; ) {
+        const consumer = await js.consumers.get(this.stream, name);
+        if (stopped) return;
+        const iterator = await consumer.consume({ max_messages: 64 });
+        messages = iterator;
+        this.consumers.add(iterator);
+        const loss = { recovered: false };
+        void this.recoverOnLoss(iterator, name, pattern, loss);
+        for await (const msg of iterator) await this.handle(msg, name, delivery);
+        this.consumers.delete(iterator);
+        again = loss.recovered;
+      }
     };
     run().catch((error: unknown) =>
       this.context?.log(`durable "${name}" on "${pattern}" stopped: ${String(error)}`),
@@ -202,6 +209,44 @@ export class Durable {
     this.context?.log(
       `dead-lettered "${envelope.type}" ${envelope.id} after ${deliveries} deliveries to "${consumer}"`,
     );
+  }
+
+  /**
+   * Puts back the stream or consumer the server lost (a restart with an empty store): the
+   * client's consume loop would keep pulling from the old one, and nothing would arrive, silently.
+   * Once they are back it sets `loss.recovered` and ends the loop, for the caller to consume
+   * afresh.
+   */
+  private async recoverOnLoss(
+    iterator: { status(): AsyncIterable<{ type: string }>; stop(): void },
+    name: string,
+    pattern: string,
+    loss: { recovered: boolean },
+  ): Promise<void> {
+    for await (const note of iterator.status()) {
+      const lost =
+        note.type === "stream_not_found"
+          ? "stream"
+          : /^consumer_(not_found|deleted)$/u.test(note.type)
+            ? "consumer"
+            : undefined;
+      if (lost === undefined) continue;
+      this.context?.log(
+        `durable "${name}" on "${pattern}": its ${lost} is gone from the server (JetStream state lost?); creating it again (events published before that are not in it)`,
+      );
+      this.streamReady = undefined;
+      try {
+        await this.ensureConsumer(name, pattern);
+      } catch (error) {
+        // The next notification tries again.
+        this.context?.log(`durable "${name}" on "${pattern}" could not be created again: ${String(error)}`);
+        continue;
+      }
+      this.context?.log(`durable "${name}" on "${pattern}" is back`);
+      loss.recovered = true;
+      iterator.stop();
+      return;
+    }
   }
 
   private async ensureConsumer(name: string, pattern: string): Promise<Jet> {

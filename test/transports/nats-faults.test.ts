@@ -2,6 +2,7 @@
  * Faults against real processes: an own nats-server (killed and restarted), Node child peers.
  * Skipped without nats-server on PATH unless AGENT_BUS_REQUIRE_BROKERS=1.
  */
+import { mkdirSync, rmSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -169,6 +170,51 @@ describe.skipIf(!hasServer)("nats faults with an own server", FAULT_TIMING, () =
       console.warn = warn;
     }
   }, 20_000);
+});
+
+describe.skipIf(!hasServer)("nats durable after the server lost its JetStream state", FAULT_TIMING, () => {
+  it("creates the stream and consumer again and delivers what is published after", async () => {
+    const own = new OwnNatsServer(await freePort());
+    await own.start();
+    const namespace = uniqueNamespace("stateloss");
+    const made: EventBus[] = [];
+    const warn = console.warn;
+    const warned: string[] = [];
+    console.warn = (message: string) => warned.push(message);
+    try {
+      const make = async () => {
+        const bus = new EventBus({ transport: natsTransport({ servers: own.url, namespace, ...fast }) });
+        made.push(bus);
+        await bus.ready();
+        return bus;
+      };
+      const subscriber = await make();
+      const publisher = await make();
+      const got: unknown[] = [];
+      subscriber.subscribe("stateloss.>", (data) => got.push(data), { durable: "audit" });
+      await subscriber.ready();
+      publisher.publish("stateloss.one", 1, { id: "before" });
+      await waitFor(() => got.length === 1, "the first event");
+      // The same port, an empty store: the stream and its consumer are gone.
+      await own.kill();
+      rmSync(own.store, { recursive: true, force: true });
+      mkdirSync(own.store);
+      await own.start();
+      await waitFor(
+        () => warned.some((line) => /durable "audit" on "stateloss.>" is back/u.test(line)),
+        "the consumer to be back",
+        20_000,
+      );
+      expect(warned.some((line) => /(stream|consumer) is gone from the server/u.test(line))).toBe(true);
+      for (let i = 2; i <= 4; i++) publisher.publish("stateloss.after", i);
+      await waitFor(() => got.length === 4, "the events published after", 10_000);
+      expect(got).toEqual([1, 2, 3, 4]);
+    } finally {
+      console.warn = warn;
+      await Promise.all(made.map((bus) => bus.close().catch(() => undefined)));
+      await own.dispose();
+    }
+  }, 40_000);
 });
 
 describe("nats connection failures, no server needed", () => {

@@ -325,6 +325,20 @@ export function encodeFrame<Body extends FrameBody = Uint8Array>(
 }
 
 /**
+ * Throws a PayloadError naming the request's type when a reply's body is over the transport's
+ * limit: a reply is held to the limit of an event, and refused where it can be said what it was.
+ */
+export function assertReplySize(
+  eventType: string,
+  body: string | Uint8Array,
+  maxBytes: number,
+  limit = `the limit of ${maxBytes} bytes`,
+): void {
+  const size = typeof body === "string" && 3 * body.length > maxBytes ? utf8Length(body) : body.length;
+  if (size > maxBytes) throw new PayloadError(eventType, `the reply is ${size} bytes, over ${limit}`);
+}
+
+/**
  * A message whose own type is not the one its subject or channel addressed. Thrown by the
  * decoders, so that a transport can tell another namespace's event from a malformed one.
  */

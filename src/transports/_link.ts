@@ -16,6 +16,7 @@ import type {
   TransportContext,
 } from "../transport.js";
 import {
+  assertReplySize,
   asText,
   decodeBody,
   decodeFrame,
@@ -116,6 +117,7 @@ export class LinkTransport implements Transport {
       }
       try {
         const { body, contentType } = encodeBody(eventType, await responder(envelope), asText);
+        assertReplySize(eventType, body, this.maxPayload);
         const headers: WireHeaders = contentType === undefined ? {} : { "content-type": contentType };
         return { ok: true, frame: { headers, body } };
       } catch (error) {

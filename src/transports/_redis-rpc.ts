@@ -9,7 +9,7 @@ import { withDeadline } from "../_responders.js";
 import type { Envelope } from "../envelope.js";
 import { NoResponderError, TransportError } from "../errors.js";
 import type { RemoteRequestOptions, RemoteResponder, RemoteSubscription } from "../transport.js";
-import { encodeJson, fromWireError, toWireError, type WireError } from "./_codec.js";
+import { assertReplySize, encodeJson, fromWireError, toWireError, type WireError } from "./_codec.js";
 import type { LiveSubscriptions } from "./_redis-live.js";
 import {
   decodeStructured,
@@ -106,6 +106,7 @@ export class Rpc {
     let reply: string;
     try {
       reply = encodeReply(envelope.id, await responder(envelope), eventType);
+      assertReplySize(eventType, reply, this.maxBytes, `maxPayload (${this.maxBytes} bytes)`);
     } catch (error) {
       reply = JSON.stringify({ id: envelope.id, error: toWireError(error) });
     }

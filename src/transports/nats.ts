@@ -21,6 +21,7 @@ import type {
   TransportContext,
 } from "../transport.js";
 import {
+  assertReplySize,
   decodeBody,
   decodeFrame,
   encodeBody,
@@ -261,6 +262,9 @@ class NatsTransport implements Transport {
     }
     try {
       const { body, contentType } = encodeBody(eventType, await responder(envelope));
+      // The server would refuse the frame without saying what it was.
+      const limit = (this.nc?.info?.max_payload ?? 1024 * 1024) - NATS_HEADER_OVERHEAD;
+      assertReplySize(eventType, body, limit, `the server's max_payload (${limit} bytes after headers)`);
       msg.respond(body, { headers: toHeaders(make, contentType ? { "content-type": contentType } : {}) });
     } catch (error) {
       const name = error instanceof Error ? error.name : "Error";

@@ -125,6 +125,16 @@ export function describeTransportConformance(
       });
     });
 
+    it("refuses a reply over the payload limit with PayloadError naming the type, and goes on answering", async () => {
+      const [a, b] = (await busesOn(2)) as [EventBus, EventBus];
+      b.respond("big.reply", (data) => (data === "big" ? "x".repeat(harness.maxPayload + 1) : "small"));
+      await linked(b, a);
+      const error = await requestSoon(a, "big.reply", "big").catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: "PayloadError" });
+      expect(String((error as Error).message)).toMatch(/"big\.reply".*the reply is \d+ bytes, over/u);
+      await expect(a.request("big.reply", "fine", { timeout: 2000 })).resolves.toBe("small");
+    });
+
     it("rejects a request nobody answers with NoResponderError, a slow one with TimeoutError", async () => {
       const [a, b] = (await busesOn(2)) as [EventBus, EventBus];
       await expect(a.request("nobody.home", 1, { timeout: 2000 })).rejects.toBeInstanceOf(NoResponderError);

@@ -19,7 +19,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 
 async function dispatch(argv: readonly string[]): Promise<number | "running"> {
   const [first, ...rest] = argv;
-  if (first === undefined) throw new UsageError(`missing command\n\n${MAIN_USAGE}`);
+  if (first === undefined)
+    throw new UsageError(
+      `missing command (commands: ${Object.keys(COMMANDS).join(", ")}; see agent-bus --help)`,
+    );
   if (first === "--help" || first === "-h" || first === "help") {
     console.log(MAIN_USAGE);
     return 0;

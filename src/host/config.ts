@@ -27,7 +27,9 @@ export function readConfigFile(path: string): HostConfig {
     parsed = document.toJS();
   } catch (error) {
     throw new ConfigError(
-      `[host] Config file ${path} is not valid YAML or JSON: ${(error as Error).message}`,
+      // The parser's first line says what and where; the excerpt after it would break the
+      // one-line usage error the CLI prints.
+      `[host] Config file ${path} is not valid YAML or JSON: ${(error as Error).message.split("\n")[0]}`,
       {
         cause: error,
       },

@@ -33,7 +33,7 @@ describe("agent-bus exit codes", () => {
     ],
     [["frobnicate"], /unknown command "frobnicate"/u],
     [["--frobnicate"], /unknown option --frobnicate/u],
-    [[], /missing command/u],
+    [[], /^agent-bus: missing command \(commands: run, tail, publish, list; see agent-bus --help\)\n$/u],
     [["list", "extra"], /unexpected argument "extra"/u],
   ])("ends %j with a clear message and exit code 2", async (args, message) => {
     const result = await runCli(args as string[]);

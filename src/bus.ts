@@ -80,7 +80,8 @@ function hasGroups(lists: readonly SubscriberList[]): boolean {
  * publish's and request's attributes, checked before any callback runs so that nothing is
  * half-delivered. The test is kept small and the message built apart: V8 inlines this test into
  * a publish, and with the messages inline too, a publish with options no longer had room in V8's
- * inlining budget for its walk (3 listeners with { correlationid }: 105 -> 254 instructions).
+ * inlining budget for its walk (3 listeners with { correlationid }: 105 instructions before the
+ * check, 254 with it inline, 129 as it is).
  */
 function assertPublishOptions(options: PublishOptions): void {
   if (typeof options !== "object" || options === null) refusePublishOptions(options);
@@ -98,7 +99,8 @@ function refusePublishOptions(options: PublishOptions): never {
   assertText(options.id, "id");
   assertText(options.correlationid, "correlationid");
   assertText(options.traceparent, "traceparent");
-  throw new TypeError("options must be an object"); // an array: assertOptions throws first
+  // Not reached: the test above failed on one of these, and its check has thrown.
+  throw new TypeError("options must be an object of string attributes");
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

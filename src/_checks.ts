@@ -1,6 +1,8 @@
 /**
  * Checks of the arguments the API takes, each throwing a TypeError that names the argument and
  * what it got. They run before anything is registered, so a bad call leaves the bus as it was.
+ * patterns.ts imports this module, and the inspector's page imports both in the browser (see
+ * ASSETS in src/inspector/index.ts): it must import nothing itself.
  */
 
 /** A value as an error message shows it: its type, and its text where that is short to say. */

@@ -42,6 +42,8 @@ const ASSETS: Record<string, [file: string, type: string]> = {
   "/inspector/style.css": ["style.css", "text/css; charset=utf-8"],
   // The core's own pattern rules, run by the page itself: one definition of `*` and `>`.
   "/inspector/patterns.js": ["../../patterns.js", "text/javascript; charset=utf-8"],
+  // What patterns.js imports, by the same relative path.
+  "/inspector/_checks.js": ["../../_checks.js", "text/javascript; charset=utf-8"],
 };
 
 /** A request the API refuses, with the status and message to answer. */

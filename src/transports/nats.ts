@@ -165,10 +165,14 @@ class NatsTransport implements Transport {
   }
 
   encode(envelope: Envelope): Encoded {
-    const limit = (this.nc?.info?.max_payload ?? 1024 * 1024) - NATS_HEADER_OVERHEAD;
-    const frame = encodeFrame(envelope, this.context ?? NO_ORIGIN, limit, toBuffer);
+    const frame = encodeFrame(envelope, this.context ?? NO_ORIGIN, this.payloadLimit(), toBuffer);
     this.buffer.admit(envelope.type, frame.body.length);
     return { subject: this.subjectOf(envelope.type), frame };
+  }
+
+  /** The bytes a message may hold: the server's max_payload, less room for the NATS headers. */
+  private payloadLimit(): number {
+    return (this.nc?.info?.max_payload ?? 1024 * 1024) - NATS_HEADER_OVERHEAD;
   }
 
   private subjectOf(eventType: string): string {
@@ -263,7 +267,7 @@ class NatsTransport implements Transport {
     try {
       const { body, contentType } = encodeBody(eventType, await responder(envelope));
       // The server would refuse the frame without saying what it was.
-      const limit = (this.nc?.info?.max_payload ?? 1024 * 1024) - NATS_HEADER_OVERHEAD;
+      const limit = this.payloadLimit();
       assertReplySize(eventType, body, limit, `the server's max_payload (${limit} bytes after headers)`);
       msg.respond(body, { headers: toHeaders(make, contentType ? { "content-type": contentType } : {}) });
     } catch (error) {

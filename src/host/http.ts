@@ -81,14 +81,26 @@ export class RouteTable {
     return [...live, ...this.entries.values()].map(({ method, path, owner }) => ({ method, path, owner }));
   }
 
-  find(method: string, path: string): Entry | "wrong-method" | undefined {
-    const key = `${method} ${path}`;
-    const entry = this.entries.get(key) ?? this.fallbacks.get(key);
+  /**
+   * The route for a request; a HEAD without a route of its own takes the GET one, as HTTP asks
+   * (Node's response drops the body of a HEAD). A path served by other methods only gives the
+   * methods it allows, for the 405's Allow header.
+   */
+  find(method: string, path: string): Entry | { allow: string[] } | undefined {
+    const entry = this.exactly(method, path) ?? (method === "HEAD" ? this.exactly("GET", path) : undefined);
     if (entry !== undefined) return entry;
+    const allow = new Set<string>();
     for (const other of [...this.entries.values(), ...this.fallbacks.values()]) {
-      if (other.path === path) return "wrong-method";
+      if (other.path !== path) continue;
+      allow.add(other.method);
+      if (other.method === "GET") allow.add("HEAD");
     }
-    return undefined;
+    return allow.size === 0 ? undefined : { allow: [...allow].sort() };
+  }
+
+  private exactly(method: string, path: string): Entry | undefined {
+    const key = `${method} ${path}`;
+    return this.entries.get(key) ?? this.fallbacks.get(key);
   }
 
   private add(owner: string, method: string, path: string, handler: RouteHandler): () => void {
@@ -142,14 +154,19 @@ async function handle(
   if (token !== undefined && !admit(request, response, url, token)) return;
   const found = table.find(request.method ?? "GET", url.pathname);
   if (found === undefined) return sendJson(response, 404, { error: `no route for ${url.pathname}` });
-  if (found === "wrong-method") {
-    return sendJson(response, 405, { error: `${request.method} not allowed on ${url.pathname}` });
+  if (!("handler" in found)) {
+    response.setHeader("allow", found.allow.join(", "));
+    return sendJson(response, 405, {
+      error: `${request.method} not allowed on ${url.pathname}; it allows ${found.allow.join(", ")}`,
+    });
   }
   try {
     const result = await found.handler(request, response, url);
     // A handler that sent headers owns the response (a stream stays open); else undefined means empty.
     if (result !== undefined) sendJson(response, 200, result);
     else if (!response.headersSent) response.end();
+    // A HEAD answered by a GET stream: the headers were all it asked for.
+    else if (request.method === "HEAD" && !response.writableEnded) response.end();
   } catch (error) {
     sendJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
   }

@@ -38,10 +38,36 @@ describe("http server", () => {
       console: captureConsole().sink,
     });
     expect((await fetch(`${host.url}/nothing`)).status).toBe(404);
-    expect((await fetch(`${host.url}/hello`, { method: "DELETE" })).status).toBe(405);
+    const wrong = await fetch(`${host.url}/hello`, { method: "DELETE" });
+    expect(wrong.status).toBe(405);
+    // HTTP requires the Allow header on a 405.
+    expect(wrong.headers.get("allow")).toBe("GET, HEAD");
+    expect((await wrong.json()).error).toBe("DELETE not allowed on /hello; it allows GET, HEAD");
     const boom = await fetch(`${host.url}/boom`);
     expect(boom.status).toBe(500);
     expect(await boom.json()).toEqual({ error: "handler boom" });
+  });
+
+  it("answers HEAD with a GET route's status and headers, without the body, streams included", async () => {
+    const dir = extensionsDir({ web: routesExtension });
+    const host = await startHost({
+      extensions: ["web"],
+      extensionsDir: dir,
+      port: 0,
+      console: captureConsole().sink,
+    });
+    const head = await fetch(`${host.url}/hello?name=bus`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toMatch(/application\/json/u);
+    expect(await head.text()).toBe("");
+    // The inspector's event stream stays open for a GET; a HEAD gets its headers and an end.
+    const feed = await fetch(`${host.url}/api/events`, { method: "HEAD", signal: AbortSignal.timeout(3000) });
+    expect([feed.status, feed.headers.get("content-type")]).toEqual([
+      200,
+      "text/event-stream; charset=utf-8",
+    ]);
+    expect((await fetch(`${host.url}/`, { method: "HEAD" })).status).toBe(200);
+    expect((await fetch(`${host.url}/raw`, { method: "HEAD" })).status).toBe(405);
   });
 
   it("lists extensions and routes at / when the inspector is off", async () => {

@@ -17,6 +17,10 @@ export async function open(connection: Redis, url: string): Promise<void> {
   connection.on("error", remember);
   try {
     await connection.connect();
+    // ioredis selects the database but only logs a refusal (a number past the server's
+    // `databases`), and carries on in database 0, beside another application's streams.
+    const { db = 0 } = connection.options;
+    if (db !== 0) await connection.select(db);
   } catch (error) {
     connection.disconnect();
     cause ??= error;

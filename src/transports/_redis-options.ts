@@ -59,17 +59,23 @@ export interface Settings extends ConsumerOptions {
   readonly client: Omit<RedisOptions, "lazyConnect">;
 }
 
-/** A redis:// or rediss:// URL; the value is named, not its password. */
+/**
+ * A redis:// or rediss:// URL whose path, if any, is a database number (ioredis reads `/x` as
+ * database 0); the value is named, not its password.
+ */
 function assertRedisUrl(url: unknown): void {
-  let protocol: string | undefined;
+  let parsed: URL | undefined;
   try {
-    protocol = typeof url === "string" ? new URL(url).protocol : undefined;
+    parsed = typeof url === "string" ? new URL(url) : undefined;
   } catch {
-    protocol = undefined;
+    parsed = undefined;
   }
-  if (protocol !== "redis:" && protocol !== "rediss:") {
-    const shown = typeof url === "string" ? JSON.stringify(maskUrl(url)) : String(url);
+  const shown = typeof url === "string" ? JSON.stringify(maskUrl(url)) : String(url);
+  if (parsed?.protocol !== "redis:" && parsed?.protocol !== "rediss:") {
     throw new TypeError(`url must be a redis:// or rediss:// URL, got ${shown}`);
+  }
+  if (!/^\/?(\d+)?$/u.test(parsed.pathname)) {
+    throw new TypeError(`url's path must be a database number (redis://host:port/2), got ${shown}`);
   }
 }
 

@@ -353,6 +353,40 @@ describe.skipIf(skip)("redis transport specifics", () => {
     await bus.close();
   });
 
+  it("keeps its streams in the URL's database, and fails ready() when the server refuses that number", async () => {
+    const ns = namespace("db");
+    const url = "redis://127.0.0.1:6379/3";
+    const bus = new EventBus({ transport: redisTransport({ url, namespace: ns }) });
+    buses.push(bus);
+    bus.subscribe("job.run", () => undefined, { group: "workers" });
+    await bus.ready();
+    bus.publish("job.run", { n: 1 });
+    const inDb3 = raw.duplicate({ db: 3 });
+    try {
+      let found = 0;
+      for (let tries = 0; tries < 250 && found === 0; tries++) {
+        found = await inDb3.exists(`${ns}:stream`);
+        if (found === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(found).toBe(1);
+      expect(await raw.exists(`${ns}:stream`)).toBe(0);
+    } finally {
+      await bus.close();
+      await deleteNamespaces(inDb3, [ns]);
+      await inDb3.quit();
+    }
+    // A server has 16 databases by default: ioredis alone would log the refusal and use database 0.
+    const refused = new EventBus({
+      transport: redisTransport({ url: "redis://127.0.0.1:6379/99", namespace: namespace("db") }),
+    });
+    const error = await refused.ready().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(String(error)).toMatch(
+      /cannot connect to redis:\/\/127\.0\.0\.1:6379\/99: ERR DB index is out of range/u,
+    );
+    await refused.close();
+  });
+
   it("rejects bad options with a TypeError naming them", () => {
     expect(() => redisTransport({ namespace: "a b" })).toThrow(/namespace/u);
     expect(() => redisTransport({ maxLength: 0 })).toThrow(/maxLength must be a positive integer, got 0/u);
@@ -368,6 +402,10 @@ describe.skipIf(skip)("redis transport specifics", () => {
       /got "http:\/\/alice:\*\*\*@127\.0\.0\.1:6379"$/u,
     );
     expect(() => redisTransport({ url: "rediss://127.0.0.1:6380" })).not.toThrow();
+    expect(() => redisTransport({ url: "redis://127.0.0.1:6379/queue" })).toThrow(
+      /^url's path must be a database number \(redis:\/\/host:port\/2\), got "redis:\/\/127\.0\.0\.1:6379\/queue"$/u,
+    );
+    expect(() => redisTransport({ url: "redis://127.0.0.1:6379/2" })).not.toThrow();
   });
 });
 

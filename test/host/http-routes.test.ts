@@ -11,15 +11,19 @@ export function setup(ctx) {
 }
 `;
 
+/** A host on a free port with the routes extension above. */
+function startWeb() {
+  return startHost({
+    extensions: ["web"],
+    extensionsDir: extensionsDir({ web: routesExtension }),
+    port: 0,
+    console: captureConsole().sink,
+  });
+}
+
 describe("http server", () => {
   it("serves extension routes on 127.0.0.1 at a free port when port is 0", async () => {
-    const dir = extensionsDir({ web: routesExtension });
-    const host = await startHost({
-      extensions: ["web"],
-      extensionsDir: dir,
-      port: 0,
-      console: captureConsole().sink,
-    });
+    const host = await startWeb();
     expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/u);
     const hello = await fetch(`${host.url}/hello?name=bus`);
     expect(hello.status).toBe(200);
@@ -30,13 +34,7 @@ describe("http server", () => {
   });
 
   it("answers 404 for an unknown path, 405 for a wrong method, 500 with the message when a handler throws", async () => {
-    const dir = extensionsDir({ web: routesExtension });
-    const host = await startHost({
-      extensions: ["web"],
-      extensionsDir: dir,
-      port: 0,
-      console: captureConsole().sink,
-    });
+    const host = await startWeb();
     expect((await fetch(`${host.url}/nothing`)).status).toBe(404);
     const wrong = await fetch(`${host.url}/hello`, { method: "DELETE" });
     expect(wrong.status).toBe(405);
@@ -49,13 +47,7 @@ describe("http server", () => {
   });
 
   it("answers HEAD with a GET route's status and headers, without the body, streams included", async () => {
-    const dir = extensionsDir({ web: routesExtension });
-    const host = await startHost({
-      extensions: ["web"],
-      extensionsDir: dir,
-      port: 0,
-      console: captureConsole().sink,
-    });
+    const host = await startWeb();
     const head = await fetch(`${host.url}/hello?name=bus`, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(head.headers.get("content-type")).toMatch(/application\/json/u);

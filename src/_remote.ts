@@ -5,7 +5,7 @@
  */
 import type { Group, SubscriberList } from "./_subscribers.js";
 import type { Envelope } from "./envelope.js";
-import { describeError, TransportError } from "./errors.js";
+import { describeError, PayloadError, TransportError } from "./errors.js";
 import type {
   RemoteRequestOptions,
   RemoteResponder,
@@ -83,6 +83,18 @@ export class Remote {
     }
     const frame = this.transport.encode(envelope);
     this.whenConnected(() => this.transport.send(frame));
+  }
+
+  /**
+   * Throws the PayloadError that publishing this envelope would, without sending it (a refusal
+   * for the connection's state, a TransportError, is not this check's business).
+   */
+  checkPayload(envelope: Envelope): void {
+    try {
+      this.transport.encode(envelope);
+    } catch (error) {
+      if (error instanceof PayloadError) throw error;
+    }
   }
 
   watch(list: SubscriberList): void {

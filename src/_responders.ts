@@ -49,7 +49,7 @@ export class Responders {
     const { timeout = DEFAULT_REQUEST_TIMEOUT, signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.byType.has(envelope.type))
-      return withDeadline(this.answer(envelope), envelope.type, timeout, signal);
+      return withDeadline(this.answerHere(envelope), envelope.type, timeout, signal);
     if (this.remote !== undefined)
       return this.remote.request(envelope, { timeout, ...(signal && { signal }) });
     return Promise.reject(new NoResponderError(envelope.type));
@@ -58,6 +58,25 @@ export class Responders {
   clear(): void {
     for (const entry of this.byType.values()) this.remote?.cancel(entry.remote);
     this.byType.clear();
+  }
+
+  /**
+   * A local responder's answer. On a bus with a transport, the request and the reply are held to
+   * the wire's rules as if they crossed it, so that moving the responder to another process
+   * cannot turn a working request into a PayloadError.
+   */
+  private answerHere(envelope: Envelope): Promise<unknown> {
+    const { remote } = this;
+    if (remote === undefined) return this.answer(envelope);
+    try {
+      remote.checkPayload(envelope);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.answer(envelope).then((reply) => {
+      remote.checkPayload({ ...envelope, data: reply });
+      return reply;
+    });
   }
 
   /** Runs the next local responder; a synchronous throw becomes a rejection. */

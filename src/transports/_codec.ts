@@ -4,7 +4,7 @@
  * a program behaves the same in memory, across worker threads and over NATS.
  */
 import type { Envelope } from "../envelope.js";
-import { PayloadError } from "../errors.js";
+import { describeError, PayloadError } from "../errors.js";
 import type { TransportContext } from "../transport.js";
 
 /** Header names and values of one message. */
@@ -141,7 +141,9 @@ function refuse(value: unknown, key: string): never {
         ? "a BigInt (send it as a string)"
         : typeof value === "symbol"
           ? "a symbol"
-          : `a ${(value as object).constructor?.name ?? "non-plain object"} (it would arrive as {})`;
+          : value instanceof Error
+            ? `a ${value.name} (it would arrive as {}: send its name and message)`
+            : `a ${(value as object).constructor?.name ?? "non-plain object"} (it would arrive as {})`;
   throw new Error(`${what}${where} is not JSON data`);
 }
 
@@ -155,6 +157,9 @@ function strict(this: unknown, key: string, value: unknown): unknown {
     value instanceof WeakMap ||
     value instanceof WeakSet ||
     value instanceof Promise ||
+    // Their fields are not enumerable: an error's message, a pattern's source would be lost.
+    value instanceof Error ||
+    value instanceof RegExp ||
     ArrayBuffer.isView(value) ||
     value instanceof ArrayBuffer
   ) {
@@ -443,7 +448,8 @@ export interface WireError {
 
 export function toWireError(error: unknown): WireError {
   if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: "Error", message: String(error) };
+  // describeError: a thrown plain object as its JSON, not "[object Object]".
+  return { name: "Error", message: describeError(error) };
 }
 
 /** Rebuilds a responder's error on the requesting side, with the same name and message. */

@@ -135,6 +135,19 @@ export function describeTransportConformance(
       await expect(a.request("big.reply", "fine", { timeout: 2000 })).resolves.toBe("small");
     });
 
+    it("holds a request answered on the same bus to the wire's payload rules, as if it crossed", async () => {
+      const [a] = (await busesOn(1)) as [EventBus];
+      const replies: Record<string, unknown> = { bigint: 1n, error: new Error("lost"), fine: { ok: true } };
+      a.respond("local.echo", (kind) => replies[kind as string]);
+      await expect(a.request("local.echo", { n: 1n } as never, { timeout: 2000 })).rejects.toThrow(
+        PayloadError,
+      );
+      for (const kind of ["bigint", "error"]) {
+        await expect(a.request("local.echo", kind, { timeout: 2000 }), kind).rejects.toThrow(PayloadError);
+      }
+      await expect(a.request("local.echo", "fine", { timeout: 2000 })).resolves.toEqual({ ok: true });
+    });
+
     it("rejects a request nobody answers with NoResponderError, a slow one with TimeoutError", async () => {
       const [a, b] = (await busesOn(2)) as [EventBus, EventBus];
       await expect(a.request("nobody.home", 1, { timeout: 2000 })).rejects.toBeInstanceOf(NoResponderError);

@@ -16,6 +16,7 @@ import {
   JSON_TYPE,
   ORIGIN_HEADER,
   type OriginStamp,
+  toWireError,
 } from "../../src/transports/_codec.js";
 
 /** What must be refused, written independently of the codec: the rule the README states. */
@@ -31,6 +32,8 @@ function refused(value: unknown, seen = new Set<unknown>()): boolean {
     value instanceof WeakMap ||
     value instanceof WeakSet ||
     value instanceof Promise ||
+    value instanceof Error ||
+    value instanceof RegExp ||
     value instanceof ArrayBuffer ||
     ArrayBuffer.isView(value)
   ) {
@@ -111,9 +114,23 @@ describe("encodeJson", () => {
   it("names what it refused, also below plain data", () => {
     expect(() => encodeJson("codec.check", { ok: [1, { fn: () => 1 }] })).toThrow(/function at key "fn"/u);
     expect(() => encodeJson("codec.check", { ok: { set: new Set() } })).toThrow(/a Set .*at key "set"/u);
+    // An error's name and message are not enumerable: JSON would send {} in its place.
+    expect(() => encodeJson("codec.check", { error: new TypeError("bad") })).toThrow(
+      /a TypeError \(it would arrive as \{\}: send its name and message\) at key "error"/u,
+    );
+    expect(() => encodeJson("codec.check", new Error("boom"))).toThrow(PayloadError);
+    expect(() => encodeJson("codec.check", [/a+b/u])).toThrow(/a RegExp \(it would arrive as \{\}\) at key "0"/u);
     const cycle: { self?: unknown } = {};
     cycle.self = { again: cycle };
     expect(() => encodeJson("codec.check", cycle)).toThrow(/cycle/u);
+  });
+});
+
+describe("toWireError", () => {
+  it("sends a responder's error by name and message; a thrown plain object as its JSON", () => {
+    expect(toWireError(new RangeError("too far"))).toEqual({ name: "RangeError", message: "too far" });
+    expect(toWireError({ code: 42 })).toEqual({ name: "Error", message: '{"code":42}' });
+    expect(toWireError("plain")).toEqual({ name: "Error", message: "plain" });
   });
 });
 

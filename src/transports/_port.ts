@@ -145,6 +145,12 @@ export function bridge(hub: HubLink, port: PortLike, own = false): () => void {
   };
 }
 
+/** The answer to a call the hub will never answer: its end of the channel closed. */
+function hubGoneReply(id: number): Message {
+  const error = { name: "TransportError", message: "the hub closed this worker's channel (its bus closed)" };
+  return { t: "reply", id, reply: { ok: false, error } };
+}
+
 /** Milliseconds a worker's flush (and so its close) waits for a hub that may be gone. */
 const FLUSH_TIMEOUT = 2000;
 
@@ -184,6 +190,9 @@ export class PortLink implements HubLink {
     if (own)
       onClosed(port, () => {
         this.hubGone = true;
+        // Nothing will answer the requests in flight: they fail now, not at their timeout.
+        for (const [id, settle] of this.waiting) settle(hubGoneReply(id));
+        this.waiting.clear();
         if (!this.closing) this.gone();
       });
   }
@@ -246,6 +255,7 @@ export class PortLink implements HubLink {
 
   private call(message: Message): Promise<Message> {
     const id = ++this.nextId;
+    if (this.hubGone) return Promise.resolve(hubGoneReply(id));
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
       this.outbox.post({ ...message, id });

@@ -119,7 +119,9 @@ describe("encodeJson", () => {
       /a TypeError \(it would arrive as \{\}: send its name and message\) at key "error"/u,
     );
     expect(() => encodeJson("codec.check", new Error("boom"))).toThrow(PayloadError);
-    expect(() => encodeJson("codec.check", [/a+b/u])).toThrow(/a RegExp \(it would arrive as \{\}\) at key "0"/u);
+    expect(() => encodeJson("codec.check", [/a+b/u])).toThrow(
+      /a RegExp \(it would arrive as \{\}\) at key "0"/u,
+    );
     const cycle: { self?: unknown } = {};
     cycle.self = { again: cycle };
     expect(() => encodeJson("codec.check", cycle)).toThrow(/cycle/u);

@@ -87,6 +87,38 @@ describe("worker transport with real worker threads", () => {
     }
   });
 
+  it("fails a worker's pending request at once when the main thread's bus closes", async () => {
+    const worker = new Worker(entry, { workerData: { module: peer } });
+    const main = new EventBus({ transport: workerTransport({ ports: [worker] }) });
+    try {
+      const joined: string[] = [];
+      const asked: unknown[] = [];
+      main.subscribe("worker.ready", (name) => joined.push(name as string));
+      main.respond("main.never", (name) => {
+        asked.push(name);
+        return new Promise(() => undefined);
+      });
+      await waitFor(() => joined.length === 1, "the worker to join", 15_000);
+      const outcome = new Promise((resolve) =>
+        worker.on("message", (message: { stuck?: unknown }) => {
+          if (message?.stuck !== undefined) resolve(message.stuck);
+        }),
+      );
+      main.publish("cmd.stuck", { to: joined[0] });
+      await waitFor(() => asked.length === 1, "the worker's request to reach main");
+      await main.close();
+      // The request's own timeout is a minute: only the hub going away can end it within this test's.
+      await expect(outcome).resolves.toEqual({
+        settled: "rejected",
+        name: "TransportError",
+        message: "the hub closed this worker's channel (its bus closed)",
+      });
+    } finally {
+      await main.close();
+      await worker.terminate();
+    }
+  }, 20_000);
+
   it("lets a worker close its bus and exit on its own", async () => {
     bus.publish("cmd.exit", null);
     await waitFor(() => exited.length === 2, "both workers to exit", 10_000);

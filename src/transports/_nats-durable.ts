@@ -52,6 +52,11 @@ interface Pending {
   readonly id: string;
 }
 
+/** Longest a stopping subscription waits for its delivery in progress, in milliseconds. */
+const STOP_WAIT = 5000;
+/** Milliseconds before the server redelivers what a stopped subscription gave back. */
+const RETURN_DELAY = 1000;
+
 export class Durable {
   readonly stream: string;
   private readonly maxDeliver: number;
@@ -61,6 +66,8 @@ export class Durable {
   private context: TransportContext | undefined;
   private jet: Promise<Jet> | undefined;
   private readonly consumers = new Set<{ stop(): void }>();
+  /** Stopped subscriptions finishing their delivery in progress (see drain). */
+  private readonly draining = new Set<Promise<void>>();
   private readonly unacked: Pending[] = [];
   private sending = false;
   private closed = false;
@@ -100,12 +107,19 @@ export class Durable {
         this.consumers.add(iterator);
         const loss = { recovered: false };
         void this.recoverOnLoss(iterator, name, pattern, loss);
-        for await (const msg of iterator) await this.handle(msg, name, delivery);
+        for await (const msg of iterator) {
+          // Fetched but not started when the subscription stopped (stop() lets the iterator
+          // yield what it holds): back to the server, for the next consumer, rather than
+          // redelivered after ackWait. After a delay: at once, the server hands them straight
+          // back to this connection's pull request, which it keeps until the connection closes.
+          if (stopped) msg.nak(RETURN_DELAY);
+          else await this.handle(msg, name, delivery);
+        }
         this.consumers.delete(iterator);
         again = loss.recovered;
       }
     };
-    run().catch((error: unknown) =>
+    const finished = run().catch((error: unknown) =>
       this.context?.log(`durable "${name}" on "${pattern}" stopped: ${String(error)}`),
     );
     return {
@@ -114,8 +128,25 @@ export class Durable {
         stopped = true;
         messages?.stop();
         if (messages !== undefined) this.consumers.delete(messages);
+        return this.drain(finished);
       },
     };
+  }
+
+  /**
+   * Waits for a stopped subscription's delivery in progress to be acknowledged and the rest to be
+   * given back, for at most ackWait or `STOP_WAIT` ms (a delivery still running then is redelivered
+   * after ackWait); close() waits for every such drain before the connection goes.
+   */
+  private drain(finished: Promise<unknown>): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.min(this.ackWait, STOP_WAIT));
+    });
+    const drained = Promise.race([finished, waited]).then(() => clearTimeout(timer));
+    this.draining.add(drained);
+    void drained.finally(() => this.draining.delete(drained));
+    return drained;
   }
 
   /** Queues an acknowledged publish; resends in order until JetStream stored it. */
@@ -124,7 +155,7 @@ export class Durable {
     if (!this.sending) void this.pump();
   }
 
-  /** Resolves once every acknowledged publish was stored, then stops the consumers. */
+  /** Resolves once every acknowledged publish was stored, then stops the consumers and waits for their drains. */
   async close(): Promise<void> {
     const deadline = Date.now() + 10_000;
     while (this.unacked.length > 0 && Date.now() < deadline) await sleep(20);
@@ -133,6 +164,7 @@ export class Durable {
       this.context?.log(`closed with ${this.unacked.length} publishes JetStream never acknowledged`);
     for (const consumer of this.consumers) consumer.stop();
     this.consumers.clear();
+    await Promise.all([...this.draining]);
   }
 
   /** One batch in flight at a time: on any failure the batch is resent from its first event. */

@@ -48,6 +48,8 @@ export class StreamConsumer {
   private lastClaim = 0;
   private running: Promise<void> | undefined;
   private current: Promise<void> | undefined;
+  /** The entry being delivered, until its delivery settles. */
+  private currentId: string | undefined;
   private acked: Promise<void> | undefined;
 
   constructor(
@@ -68,20 +70,29 @@ export class StreamConsumer {
 
   /**
    * Lets the delivery in progress finish (for at most ackWait or `STOP_WAIT` ms, then it stays
-   * pending for another consumer), then drops the connection, which ends a BLOCK.
+   * pending for another consumer), then drops the connection, which ends a BLOCK. Returns the
+   * id of a delivery still running, which must not be handed on while it may yet succeed.
    */
-  async stop(): Promise<void> {
+  async stop(): Promise<string | undefined> {
     this.stopped = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const waited = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, Math.min(this.options.ackWait, STOP_WAIT));
     });
-    const settled = (this.current ?? Promise.resolve()).catch(() => undefined).then(() => this.acked);
+    // An XACK waits in ioredis's offline queue while disconnected: then only the delivery counts.
+    const settled = (this.current ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => (this.connection.status === "ready" ? this.acked : undefined));
     await Promise.race([settled, waited]);
+    const running = this.currentId;
+    const connected = this.connection.status === "ready";
     this.connection.disconnect();
     // A delivery that never settles keeps the loop waiting: do not wait for it beyond the limit.
-    await Promise.race([this.running, waited]);
+    // Nor for a loop whose command waits in the offline queue: disconnect() while reconnecting
+    // leaves that queue as it is, and the command pending for good.
+    if (connected) await Promise.race([this.running, waited]);
     clearTimeout(timer);
+    return running;
   }
 
   private async run(): Promise<void> {
@@ -155,12 +166,14 @@ export class StreamConsumer {
     await this.handleAll(claimed);
   }
 
-  /** Entries read after stop() stay pending: another consumer claims them after ackWait. */
+  /** Entries read but not started by stop() stay pending: the group hands them on (see retire). */
   private async handleAll(entries: Entry[]): Promise<void> {
     for (const entry of entries) {
       if (this.stopped) return;
+      this.currentId = entry[0];
       this.current = this.handle(entry);
       await this.current;
+      this.currentId = undefined;
     }
   }
 

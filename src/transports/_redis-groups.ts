@@ -15,6 +15,10 @@ import type { RedisNames } from "./_redis-wire.js";
 
 /** How long a group's route outlives the last refresh by a member's bus, in milliseconds. */
 export const GROUP_TTL = 30_000;
+/** Pending entries a retiring consumer hands on: its last read (64) and its retries. */
+const RELEASE_BATCH = 1000;
+/** The idle time handed-on entries are given: past any consumer's ackWait (24.8 days). */
+const RELEASED_IDLE = 2 ** 31 - 1;
 
 export interface GroupsContext {
   readonly command: Redis;
@@ -98,14 +102,14 @@ export class Groups {
   }
 
   /**
-   * Stops a consumer, then removes it from its group unless it left entries pending (another
-   * consumer claims those after ackWait): a group would otherwise keep one consumer per bus ever started.
+   * Stops a consumer, then hands on what it read and did not deliver, or removes it from its group
+   * when it left nothing pending: a group would otherwise keep one consumer per bus ever started.
    */
   private retire(consumer: StreamConsumer): Promise<void> {
     this.consumers.delete(consumer);
     const { command, names, origin } = this.context;
     const retired = (async () => {
-      await consumer.stop();
+      const running = await consumer.stop();
       if (command.status !== "ready") return;
       const pending = (await command.call(
         "XPENDING",
@@ -113,11 +117,31 @@ export class Groups {
         consumer.group,
         "-",
         "+",
-        1,
+        RELEASE_BATCH,
         origin,
-      )) as [];
-      if (pending.length === 0)
+      )) as [id: string, ...unknown[]][];
+      if (pending.length === 0) {
         await command.call("XGROUP", "DELCONSUMER", names.stream, consumer.group, origin);
+        return;
+      }
+      // Entries stay with their consumer until another claims them, which XAUTOCLAIM does only
+      // after ackWait of idleness: marked idle that long now, they go on at the next claim (a
+      // consumer's first read, else within 5 s), not ackWait after a clean shutdown. JUSTID: not
+      // counted as a delivery. A delivery still running is left to its ackWait.
+      const release = pending.map(([id]) => id).filter((id) => id !== running);
+      if (release.length > 0) {
+        await command.call(
+          "XCLAIM",
+          names.stream,
+          consumer.group,
+          origin,
+          0,
+          ...release,
+          "IDLE",
+          RELEASED_IDLE,
+          "JUSTID",
+        );
+      }
     })().catch((error: unknown) => this.context.log(`group "${consumer.group}" not left: ${String(error)}`));
     this.retiring.add(retired);
     void retired.finally(() => this.retiring.delete(retired));

@@ -150,6 +150,35 @@ describe.skipIf(!hasRedisServer())("redis faults with an own server", FAULT_TIMI
     expect(storedCapped).toBe(accepted + 1);
   }, 45_000);
 
+  it("closes without waiting for a server that is down, durable subscriptions included", async () => {
+    const states: string[] = [];
+    const bus = new EventBus({
+      // ackWait long: a consumer waits up to min(ackWait, 5 s) for a delivery in progress.
+      transport: redisTransport({
+        url: server.url,
+        namespace: uniqueNamespace("down"),
+        ...fast,
+        ackWait: 30_000,
+      }),
+      onStatus: (status: TransportStatus) => states.push(status.state),
+    });
+    buses.push(bus);
+    bus.subscribe("down.>", () => undefined, { durable: "down" });
+    await bus.ready();
+    await server.kill();
+    try {
+      await waitFor(() => states.includes("disconnected"), "the disconnect", 15_000);
+      // Nothing is being delivered: close has nothing to wait for (it took the full 5 s).
+      const outcome = await Promise.race([
+        bus.close().then(() => "closed"),
+        new Promise((resolve) => setTimeout(resolve, 3000, "still closing after 3 s")),
+      ]);
+      expect(outcome).toBe("closed");
+    } finally {
+      await server.start();
+    }
+  }, 30_000);
+
   it("a durable subscriber killed and restarted catches up in order", async () => {
     const namespace = uniqueNamespace("catchup");
     const first = await durablePeer(server.url, namespace, "audit-1", peers);

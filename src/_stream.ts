@@ -38,7 +38,8 @@ export class EventQueue implements EventStream {
   dropped = 0;
   private buffer: Envelope[] = [];
   private head = 0;
-  private waiter: Waiter | undefined;
+  /** `next()` calls waiting for an event, first come first served. */
+  private readonly waiters: Waiter[] = [];
   private failure: unknown;
   private ended = false;
   private readonly capacity: number;
@@ -65,10 +66,9 @@ export class EventQueue implements EventStream {
   /** Called by the subscription for every event. */
   push(envelope: Envelope): void {
     if (this.ended) return;
-    if (this.waiter !== undefined) {
-      const { resolve } = this.waiter;
-      this.waiter = undefined;
-      resolve({ done: false, value: envelope });
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) {
+      waiter.resolve({ done: false, value: envelope });
       return;
     }
     if (this.buffer.length - this.head < this.capacity) {
@@ -91,9 +91,7 @@ export class EventQueue implements EventStream {
     if (this.ended) return;
     this.ended = true;
     this.stop();
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.resolve(DONE);
+    for (const waiter of this.waiters.splice(0)) waiter.resolve(DONE);
   }
 
   next(): Promise<IteratorResult<Envelope>> {
@@ -105,7 +103,7 @@ export class EventQueue implements EventStream {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.ended) return Promise.resolve(DONE);
     return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
+      this.waiters.push({ resolve, reject });
     });
   }
 
@@ -122,8 +120,8 @@ export class EventQueue implements EventStream {
 
   private fail(error: unknown): void {
     this.failure = error;
-    const waiter = this.waiter;
-    this.waiter = undefined;
+    // The first waiting `next()` gets the error, the ones after it the end, as after a throw.
+    const waiter = this.waiters.shift();
     this.end();
     waiter?.reject(error);
   }

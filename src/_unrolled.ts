@@ -37,10 +37,12 @@ export interface WalkHost {
     eventType: string,
     data: unknown,
     envelope: Envelope | undefined,
+    options: PublishOptions | undefined,
   ): void;
   /**
    * A callback threw. When reporting the error throws too (one of the two ways a throw leaves a
    * walk, with `rest`), this gives back the walk's publish depth before letting that error out.
+   * Returns the publish's envelope, which the report may have built, for the callbacks after it.
    */
   caught(
     error: unknown,
@@ -48,7 +50,8 @@ export interface WalkHost {
     eventType: string,
     data: unknown,
     envelope: Envelope | undefined,
-  ): void;
+    options: PublishOptions | undefined,
+  ): Envelope | undefined;
   /**
    * A list (this one or any other) changed during a call: the rest of the publish, from `subscribers[from]` on, with
    * the loop's rules (the removed skipped; the added are not in `subscribers`). Like `caught`,
@@ -138,7 +141,7 @@ function oneTry(count: number): string {
   let calls = "";
   for (let i = 0; i < count; i++) {
     if (i > 0) calls += `if (changes.epoch === epoch) {\nk = ${i};\n`;
-    calls += `r = c${i}(data);\nif (r !== undefined) host.settleLater(r, s${i}, eventType, data, envelope);\n`;
+    calls += `r = c${i}(data);\nif (r !== undefined) host.settleLater(r, s${i}, eventType, data, envelope, options);\n`;
   }
   calls += `return;\n${"}\n".repeat(count - 1)}`;
   const rest =
@@ -148,7 +151,7 @@ function oneTry(count: number): string {
   return `let r, k = 0;
 try {
 ${calls}} catch (error) {
-host.caught(error, subscribers[k], eventType, data, envelope);
+envelope = host.caught(error, subscribers[k], eventType, data, envelope, options);
 }
 ${rest}`;
 }
@@ -167,9 +170,9 @@ function tryEach(count: number, envelopeMask: number): string {
         : "data, envelope ?? (envelope = host.envelope(eventType, data, options))";
     body += `try {
   r = c${i}(${args});
-  if (r !== undefined) host.settleLater(r, s${i}, eventType, data, envelope);
+  if (r !== undefined) host.settleLater(r, s${i}, eventType, data, envelope, options);
 } catch (error) {
-  host.caught(error, s${i}, eventType, data, envelope);
+  envelope = host.caught(error, s${i}, eventType, data, envelope, options);
 }
 `;
     if (i < count - 1)

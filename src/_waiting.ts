@@ -49,7 +49,11 @@ export function eventStream(source: WaitSource, pattern: string, options: EventS
     source.closeHooks.delete(onClose);
   });
   off = source.subscribe(pattern, (_data, envelope) => queue.push(envelope));
-  if (options.signal?.aborted) queue.end();
+  // Already aborted: ended at once, with nothing left registered (end() ran the cleanup above).
+  if (options.signal?.aborted) {
+    queue.end();
+    return queue;
+  }
   options.signal?.addEventListener("abort", onClose, { once: true });
   source.closeHooks.add(onClose);
   return queue;

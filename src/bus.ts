@@ -144,18 +144,21 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
    */
   private room = 0;
   private cycleError: PublishDepthError | undefined;
+  /** Every cycle's error, which `fail` does not report again. */
+  private readonly cycleErrors = new WeakSet<PublishDepthError>();
   private closed = false;
   /** The rare outcomes of a call in an unrolled walk, and a list changed mid-walk, as the loop handles them. */
   private readonly walkHost: WalkHost = {
     changes: walkChanges,
     envelope: (eventType, data, options) => this.envelope(eventType, data, options),
-    settleLater: (result, s, eventType, data, envelope) => {
-      if (isThenable(result)) this.watch(result, s, eventType, data, envelope, undefined, -1);
+    settleLater: (result, s, eventType, data, envelope, options) => {
+      if (isThenable(result)) this.watch(result, s, eventType, data, envelope, options, undefined, -1);
     },
-    caught: (error, s, eventType, data, envelope) => {
+    caught: (error, s, eventType, data, envelope, options) => {
       // Reporting may itself throw (a closed stderr): the walk then ends, its depth given back.
       if (this.cycleError === undefined || error !== this.cycleError)
-        this.failOrUnwind(error, s, eventType, data, envelope);
+        return this.failOrUnwind(error, s, eventType, data, envelope, options);
+      return envelope;
     },
     rest: (subscribers, from, eventType, data, envelope, options) => {
       try {
@@ -287,7 +290,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
         // the call could be reached anyway).
         const lone = list.lone;
         if (lone !== null && this.room > 0) {
-          this.callOnly(lone, eventType, data);
+          this.callOnly(lone, eventType, data, options);
           return;
         }
         if (list.groups === null) {
@@ -319,7 +322,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       (settleArity(only) & PLAIN) !== 0 &&
       this.room > 0
     ) {
-      this.callOnly(only, eventType, data);
+      this.callOnly(only, eventType, data, options);
       return;
     }
     // No observer on this path, so the plain loop at once.
@@ -583,10 +586,11 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
         try {
           const result = callback(data);
           if (result !== undefined && isThenable(result))
-            this.watch(result, s, eventType, data, envelope, undefined, -1);
+            this.watch(result, s, eventType, data, envelope, options, undefined, -1);
         } catch (error) {
+          // The envelope the report built is the one later callbacks of this publish get.
           if (this.cycleError === undefined || error !== this.cycleError)
-            this.fail(error, s, eventType, data, envelope);
+            envelope = this.fail(error, s, eventType, data, envelope, options);
         }
       }
     } finally {
@@ -616,16 +620,21 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
    * loop's inline call on purpose: sharing one method measured 10-15% slower on one listener, and
    * so did a try/finally for the depth (hence `failOrUnwind`).
    */
-  private callOnly(s: Subscriber, eventType: string, data: unknown): void {
+  private callOnly(
+    s: Subscriber,
+    eventType: string,
+    data: unknown,
+    options: PublishOptions | undefined,
+  ): void {
     this.room--;
     try {
       const { callback } = s;
       const result = callback(data);
       if (result !== undefined && isThenable(result))
-        this.watch(result, s, eventType, data, undefined, undefined, -1);
+        this.watch(result, s, eventType, data, undefined, options, undefined, -1);
     } catch (error) {
       if (this.cycleError === undefined || error !== this.cycleError)
-        this.failOrUnwind(error, s, eventType, data, undefined);
+        this.failOrUnwind(error, s, eventType, data, undefined, options);
     }
     this.leave();
   }
@@ -637,9 +646,10 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     eventType: string,
     data: unknown,
     envelope: Envelope | undefined,
-  ): void {
+    options: PublishOptions | undefined,
+  ): Envelope {
     try {
-      this.fail(error, s, eventType, data, envelope);
+      return this.fail(error, s, eventType, data, envelope, options);
     } catch (reportError) {
       this.leave();
       throw reportError;
@@ -781,7 +791,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
         result = callback(data);
       }
       if (result !== undefined && isThenable(result)) {
-        this.watch(result, s, eventType, data, envelope, tally, started);
+        this.watch(result, s, eventType, data, envelope, options, tally, started);
         return envelope;
       }
       if (tally !== undefined) tally.delivered++;
@@ -794,7 +804,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       if (started >= 0) this.observe(s, eventType, started, error, true);
       // A cycle's error was reported once where it arose; the unwinding levels stay quiet.
       if (this.cycleError === undefined || error !== this.cycleError)
-        this.fail(error, s, eventType, data, envelope);
+        envelope = this.fail(error, s, eventType, data, envelope, options);
     }
     return envelope;
   }
@@ -805,6 +815,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     eventType: string,
     data: unknown,
     envelope: Envelope | undefined,
+    options: PublishOptions | undefined,
     tally: AsyncTally | undefined,
     started: number,
   ): void {
@@ -819,7 +830,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
           tally.firstError ??= { error };
         }
         if (started >= 0) this.observe(s, eventType, started, error, true);
-        this.fail(error, s, eventType, data, envelope);
+        this.fail(error, s, eventType, data, envelope, options);
       },
     );
     tally?.pending.push(settled);
@@ -874,6 +885,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   private depthExceeded(eventType: string): PublishDepthError {
     if (this.cycleError === undefined) {
       this.cycleError = new PublishDepthError(eventType, this.maxDepth);
+      this.cycleErrors.add(this.cycleError);
       this.room -= this.maxDepth;
       this.report(this.cycleError, {
         eventType,
@@ -884,18 +896,24 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     return this.cycleError;
   }
 
+  /**
+   * Reports a callback's error with the publish's envelope, built now (with the publish's
+   * attributes) if no callback needed it yet; returns it, for the publish's later callbacks.
+   */
   private fail(
     error: unknown,
     s: Subscriber,
     eventType: string,
     data: unknown,
     envelope: Envelope | undefined,
-  ): void {
-    this.report(error, {
-      eventType,
-      event: envelope ?? this.envelope(eventType, data, undefined),
-      callback: s.callback,
-    });
+    options: PublishOptions | undefined,
+  ): Envelope {
+    const event = envelope ?? this.envelope(eventType, data, options);
+    // A cycle's error, reported where it arose, again through a promise a level returned
+    // (publishAsync in a cycle): reported once is enough.
+    if (!(error instanceof PublishDepthError && this.cycleErrors.has(error)))
+      this.report(error, { eventType, event, callback: s.callback });
+    return event;
   }
 
   private report(error: unknown, context: ErrorContext): void {

@@ -6,7 +6,11 @@ import type { Transport, TransportStatus } from "./transport.js";
 export interface ErrorContext {
   /** The event type that was published. */
   readonly eventType: string;
-  /** The event being delivered. */
+  /**
+   * The event being delivered, with the publish's attributes: the envelope the publish's other
+   * callbacks get (built for the report if none of them needed it before). A promise that rejects
+   * after its publish returned gets one built then, with a new id unless the publisher gave one.
+   */
   readonly event: Envelope;
   /** The callback that failed. */
   readonly callback: (...args: never[]) => unknown;

@@ -170,6 +170,34 @@ describe("events", () => {
     expect((await waiting).done).toBe(true);
   });
 
+  it("answers next() calls made before the events in the order they were made, and ends them all", async () => {
+    const b = new EventBus();
+    const stream = b.events("job");
+    const first = stream.next();
+    const second = stream.next();
+    const third = stream.next();
+    b.publish("job", 1);
+    b.publish("job", 2);
+    expect((await first).value?.data).toBe(1);
+    expect((await second).value?.data).toBe(2);
+    await b.close();
+    expect(await third).toEqual({ done: true, value: undefined });
+  });
+
+  it("leaves nothing registered when the signal was aborted already", async () => {
+    const b = new EventBus();
+    const aborted = AbortSignal.abort();
+    const added = vi.spyOn(aborted, "addEventListener");
+    for (let i = 0; i < 3; i++) {
+      const stream = b.events("chat.>", { signal: aborted });
+      expect(await stream.next()).toEqual({ done: true, value: undefined });
+    }
+    expect(added).not.toHaveBeenCalled();
+    expect(b.listenerCount()).toBe(0);
+    // A close hook left behind would be run, and kept, by every stream ever made.
+    expect((b as unknown as { closeHooks: Set<unknown> }).closeHooks.size).toBe(0);
+  });
+
   it("refuses bad options", () => {
     const b = new EventBus();
     expect(() => b.events("x", { bufferSize: 0 })).toThrow(/bufferSize/);

@@ -76,6 +76,40 @@ describe("error isolation", () => {
     expect(context?.event).toMatchObject({ specversion: "1.0", type: "task.failed", data: { id: 7 } });
   });
 
+  it("gives onError the publish's own event, with its attributes, whatever the callback's arity", async () => {
+    const events: { id: string; correlationid?: string; traceparent?: string }[] = [];
+    const seen: unknown[] = [];
+    const b = new EventBus({ onError: (_error, context) => events.push(context.event) });
+    const attributes = {
+      id: "evt-1",
+      correlationid: "corr-1",
+      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    };
+    // Alone (the one-call path), in the loop, in an unrolled walk (from the third publish on),
+    // and rejecting: each report carries the publish's attributes.
+    // One parameter each: a callback that declares none gets the envelope (arity is not 1).
+    b.subscribe("solo", (data: unknown) => {
+      throw new Error(`solo ${String(data)}`);
+    });
+    b.publish("solo", 1, attributes);
+    b.subscribe("many", (data: unknown) => {
+      throw new Error(`one parameter ${String(data)}`);
+    });
+    b.subscribe("many", (_data: unknown, envelope: unknown) => seen.push(envelope));
+    b.subscribe("many", async (data: unknown) => {
+      throw new Error(`async ${String(data)}`);
+    });
+    for (let i = 0; i < 3; i++) b.publish("many", i, attributes);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(events).toHaveLength(7);
+    for (const event of events) expect(event).toMatchObject(attributes);
+    // Without an id given, the report and the later callbacks share one envelope.
+    events.length = 0;
+    seen.length = 0;
+    b.publish("many", 9);
+    expect(seen[0]).toBe(events[0]);
+  });
+
   it("survives an onError hook that throws itself", () => {
     const printed = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const b = new EventBus({

@@ -131,6 +131,19 @@ describe("re-entrancy", () => {
     expect(errors[0]).toBeInstanceOf(PublishDepthError);
     expect((errors[0] as PublishDepthError).eventType).toBe("a");
   });
+
+  it("reports a cycle through publishAsync once, though each level's promise rejects with it", async () => {
+    const reports: { error: unknown; eventType: string }[] = [];
+    const b = new EventBus({
+      onError: (error, context) => reports.push({ error, eventType: context.eventType }),
+    });
+    b.subscribe("A", () => b.publishAsync("B"));
+    b.subscribe("B", () => b.publishAsync("A"));
+    await b.publishAsync("A");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.error).toBeInstanceOf(PublishDepthError);
+  });
 });
 
 describe("maxListeners", () => {

@@ -133,10 +133,18 @@ export async function runCommand(argv: readonly string[]): Promise<number | "run
   if (options.extensions?.length === 0 && options.config === undefined) {
     console.warn("[host] no extensions given: try --extensions agent_bus agent_learning demo");
   }
-  // A signal while the extensions load is kept, and honoured once the host can shut down properly.
+  // A signal while the extensions load is kept, and honoured once the host can shut down
+  // properly; a second one exits at once (a setup that never ends would hold the first for good).
   let early: NodeJS.Signals | undefined;
   const keep = (signal: NodeJS.Signals) => {
-    early ??= signal;
+    if (early !== undefined) {
+      console.error(`[host] ${signal} again while the extensions load: exiting now`);
+      process.exit(1);
+    }
+    early = signal;
+    console.error(
+      `[host] ${signal} while the extensions load: stopping once they are loaded (again to exit now)`,
+    );
   };
   for (const signal of SIGNALS) process.on(signal, keep);
   const { help: _help, transport, ...hostOptions } = options;

@@ -1,38 +1,64 @@
 /** Importing an extension script: TypeScript through tsx, no build step. */
+import { readFileSync } from "node:fs";
 import { register as registerHooks } from "node:module";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
+import { compileFunction } from "node:vm";
 import type { ExtensionModule } from "./types.js";
 
 let tsxRegistered: Promise<void> | undefined;
 const esmFolders = new Set<string>();
 
 /**
- * Loader hook run before tsx's: inside an extension folder, a `.ts` file is an ES module even
- * where the nearest package.json does not say `"type": "module"` (or there is none, as in a
- * fresh folder), where tsx would load it as CommonJS; so is a `.js` file, unless that
- * package.json says `"type": "commonjs"`. Node itself reads such a `.js` as an ES module when it
- * holds ES syntax, but once tsx's hooks are in place tsx decides, and it said CommonJS: a
- * `script.js` loaded after any TypeScript extension failed with ERR_REQUIRE_CYCLE_MODULE.
+ * The `"type"` of the package.json nearest to a file: "module", "commonjs", or undefined where
+ * none says. Self-contained (no imports but readFileSync): the loader hook below runs its source.
  */
-const ESM_FOLDER_HOOK = `
-import { readFileSync } from "node:fs";
-let folder;
-export function initialize(data) { folder = data.folder; }
-function declaredType(url) {
+export function declaredType(url: URL): string | undefined {
   for (let dir = new URL(".", url); ; dir = new URL("..", dir)) {
     try {
       return JSON.parse(readFileSync(new URL("package.json", dir), "utf8")).type;
     } catch (error) {
-      if (error.code !== "ENOENT" || dir.pathname === "/") return undefined;
+      if ((error as { code?: unknown }).code !== "ENOENT" || dir.pathname === "/") return undefined;
     }
   }
 }
+
+/**
+ * Whether an extension's `.js` file is an ES module: as its package.json says, else as Node
+ * itself decides for a file no package.json types, by its syntax (what does not parse as CommonJS
+ * is read as a module). Self-contained, like `declaredType`, which it calls.
+ */
+export function isModuleScript(url: URL): boolean {
+  const type = declaredType(url);
+  if (type !== undefined) return type === "module";
+  try {
+    compileFunction(readFileSync(url, "utf8"), ["exports", "require", "module", "__filename", "__dirname"]);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Loader hook run before tsx's: inside an extension folder, a `.ts` file is an ES module even
+ * where the nearest package.json does not say `"type": "module"` (or there is none, as in a
+ * fresh folder), where tsx would load it as CommonJS; a `.js` file is what `isModuleScript` says,
+ * as Node would: once tsx's hooks are in place tsx decides, and it said CommonJS for every `.js`
+ * without a type (an ES `script.js` loaded after any TypeScript extension failed with
+ * ERR_REQUIRE_CYCLE_MODULE), and forcing ES broke CommonJS ones.
+ */
+const ESM_FOLDER_HOOK = `
+import { readFileSync } from "node:fs";
+import { compileFunction } from "node:vm";
+let folder;
+export function initialize(data) { folder = data.folder; }
+${declaredType.toString()}
+${isModuleScript.toString()}
 export async function resolve(specifier, context, nextResolve) {
   const result = await nextResolve(specifier, context);
   if (!result.url.startsWith(folder) || result.format === "module") return result;
-  const path = new URL(result.url).pathname;
-  if (/\\.tsx?$/.test(path) || (/\\.js$/.test(path) && declaredType(result.url) !== "commonjs")) {
+  const url = new URL(result.url);
+  if (/\\.tsx?$/.test(url.pathname) || (/\\.js$/.test(url.pathname) && isModuleScript(url))) {
     return { ...result, format: "module" };
   }
   return result;
@@ -63,7 +89,15 @@ export async function importExtension(script: string): Promise<ExtensionModule> 
   if (/\.[mc]?ts$/u.test(script)) await registerTypeScript();
   // Only once tsx is in place does a folder need the hook: before, Node reads the script itself.
   if (tsxRegistered !== undefined) registerEsmFolder(folder);
-  const module = (await import(pathToFileURL(script).href)) as Record<string, unknown>;
+  const url = pathToFileURL(script);
+  const imported = (await import(url.href)) as Record<string, unknown>;
+  // A CommonJS script's interface is its module.exports, which Node's ES view gives as `default`
+  // (its named exports only where a static scan finds them: not `setup(ctx) {}` in a literal).
+  const commonJs = /\.cjs$/u.test(script) || (/\.js$/u.test(script) && !isModuleScript(url));
+  const module =
+    commonJs && typeof imported.default === "object" && imported.default !== null
+      ? (imported.default as Record<string, unknown>)
+      : imported;
   const { params, setup, teardown } = module;
   if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params))) {
     throw new TypeError(`${script}: "params" must be an object, got ${JSON.stringify(params)}`);

@@ -61,6 +61,10 @@ function failure(
   return { name, kind: stage, message, error };
 }
 
+/** Milliseconds after which a setup still running is pointed out. */
+export const SLOW_SETUP_MS = 10_000;
+const SLOW_SETUP_WARNING = `setup() still running after ${SLOW_SETUP_MS / 1000} s; the host waits for it before the next extension and host.ready (a setup that awaits host.ready waits forever: subscribe to it instead)`;
+
 /** Loads one extension; resolves with either what started or why it did not. */
 export async function loadExtension(name: string, env: LoadEnvironment): Promise<Started | FailedExtension> {
   const location = locateExtension(name, env.extensionsDir);
@@ -91,6 +95,9 @@ export async function loadExtension(name: string, env: LoadEnvironment): Promise
     signal: abort.signal,
   };
   let returned: unknown;
+  // The host loads extensions one after another: a setup that never ends holds up every other.
+  const slow = setTimeout(() => log.warn(SLOW_SETUP_WARNING), SLOW_SETUP_MS);
+  slow.unref?.();
   try {
     mkdirSync(dataDir, { recursive: true });
     returned = await module.setup?.(ctx);
@@ -99,6 +106,8 @@ export async function loadExtension(name: string, env: LoadEnvironment): Promise
     abort.abort(error);
     env.routes.removeOwner(name);
     return failure(name, "setup", error, env);
+  } finally {
+    clearTimeout(slow);
   }
   const teardowns: Teardown[] = [];
   if (typeof returned === "function") teardowns.push(returned as Teardown);

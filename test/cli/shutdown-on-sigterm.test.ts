@@ -64,4 +64,16 @@ describe("agent-bus run, sent SIGTERM", () => {
     ]);
     expect(stdout).not.toContain("Ctrl+C to stop");
   });
+
+  it("exits at a second signal while a setup never finishes", async () => {
+    const args = ["run", "--extensions", "first", "stuck", "--extensions-dir", FIXTURES];
+    const run = spawnCli([...args, "--data-dir", dataDir, "--port", "0"]);
+    await expect.poll(run.stdout, { timeout: 15_000 }).toContain("setup stuck started");
+    run.child.kill("SIGINT");
+    await expect.poll(run.output, { timeout: 5000 }).toContain("SIGINT while the extensions load");
+    run.child.kill("SIGINT");
+    const { code, stderr } = await run.finished;
+    expect(code).toBe(1);
+    expect(stderr).toContain("[host] SIGINT again while the extensions load: exiting now");
+  });
 });

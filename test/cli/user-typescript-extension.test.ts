@@ -34,6 +34,27 @@ export function setup() {
 }
 `,
   );
+  // CommonJS in a .js file without a "type": module.exports with a method, and exports.setup.
+  mkdirSync(join(project, "extensions/cjs_literal"), { recursive: true });
+  writeFileSync(
+    join(project, "extensions/cjs_literal/script.js"),
+    `module.exports = {
+  params: { display_name: "CJS literal" },
+  setup(ctx) {
+    console.log("cjs_literal loaded as " + ctx.params.display_name);
+  },
+};
+`,
+  );
+  mkdirSync(join(project, "extensions/cjs_exports"), { recursive: true });
+  writeFileSync(
+    join(project, "extensions/cjs_exports/script.js"),
+    `const os = require("node:os");
+exports.setup = function setup() {
+  console.log("cjs_exports loaded, eol " + JSON.stringify(os.EOL));
+};
+`,
+  );
 }, 60_000);
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
@@ -55,6 +76,20 @@ describe("a user's TypeScript extension", () => {
     expect(run.stdout()).toContain("plainjs loaded");
     expect(run.stdout()).toContain("hello says hi");
     expect(run.output()).not.toMatch(/failed|cannot load|ERR_/u);
+    run.child.kill("SIGINT");
+    expect((await run.finished).code).toBe(0);
+  });
+
+  it.each([
+    ["after", ["hello", "cjs_literal", "cjs_exports"]],
+    ["before", ["cjs_literal", "cjs_exports", "hello"]],
+  ])("loads CommonJS script.js files %s a TypeScript extension", async (_, names) => {
+    const run = spawnCli(["run", "--extensions", ...names, "--port", "0"], project);
+    await expect.poll(run.output, { timeout: 15_000 }).toMatch(/Ctrl\+C to stop/u);
+    expect(run.stdout()).toContain("cjs_literal loaded as CJS literal");
+    expect(run.stdout()).toContain('cjs_exports loaded, eol "\\n"');
+    expect(run.stdout()).toContain("hello says hi");
+    expect(run.output()).not.toMatch(/failed|cannot load|exports no setup|ERR_/u);
     run.child.kill("SIGINT");
     expect((await run.finished).code).toBe(0);
   });

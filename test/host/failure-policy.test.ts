@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { HOST_EVENTS } from "../../src/host/index.js";
+import { SLOW_SETUP_MS } from "../../src/host/load.js";
 import { EventBus } from "../../src/index.js";
 import { captureConsole, extensionsDir, startHost, tempDir } from "./helpers.js";
 
@@ -116,6 +117,29 @@ describe("failure policy", () => {
     );
     expect(log.text()).not.toContain("never");
     expect(log.text()).not.toMatch(/warn \[good\]/u);
+  });
+
+  it("points out a setup still running after 10 s, naming the slip that most often causes it", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const log = captureConsole();
+      const bus = new EventBus();
+      const dir = extensionsDir({
+        waits: "export async function setup(ctx) { ctx.log.info('waiting'); await ctx.bus.once('go'); }",
+      });
+      const starting = startHost({ bus, extensions: ["waits"], extensionsDir: dir, console: log.sink });
+      await vi.waitFor(() => expect(log.text()).toContain("waiting"), { timeout: 10_000 });
+      await vi.advanceTimersByTimeAsync(SLOW_SETUP_MS - 100);
+      expect(log.text()).not.toContain("still running");
+      await vi.advanceTimersByTimeAsync(100);
+      expect(log.text()).toMatch(
+        /warn \[waits\] setup\(\) still running after 10 s; .*a setup that awaits host\.ready waits forever/u,
+      );
+      bus.publish("go");
+      expect((await starting).extensions.loaded.map((e) => e.name)).toEqual(["waits"]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("refuses a script whose exports have the wrong shape", async () => {

@@ -42,6 +42,18 @@ export function checkAccess(hostname: string, token: string | undefined): void {
   }
 }
 
+/**
+ * True when a request without a token may go on: its Host header names this machine. A page of
+ * another site can point its own name at 127.0.0.1 (DNS rebinding) and then reach a loopback
+ * server as if it were its own origin; the Host header still carries that name.
+ */
+export function localHostHeader(request: IncomingMessage): boolean {
+  const host = request.headers.host;
+  if (host === undefined) return true; // HTTP/1.0 without Host: no browser sends that.
+  const name = host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d*$/u, "");
+  return isLoopback(name.toLowerCase());
+}
+
 function digest(text: string): Buffer {
   return createHash("sha256").update(text).digest();
 }

@@ -1,6 +1,6 @@
 /** The host's small HTTP server on 127.0.0.1 and the route table extensions add to. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { admit, applySecurityHeaders } from "./access.js";
+import { admit, applySecurityHeaders, localHostHeader } from "./access.js";
 
 /** The default port of `agent-bus run`. */
 export const DEFAULT_PORT = 4319;
@@ -152,6 +152,11 @@ async function handle(
   const url = new URL(request.url ?? "/", "http://127.0.0.1");
   applySecurityHeaders(response);
   if (token !== undefined && !admit(request, response, url, token)) return;
+  if (token === undefined && !localHostHeader(request)) {
+    return sendJson(response, 403, {
+      error: `Host ${JSON.stringify(request.headers.host)} is not this machine: a tokenless server answers loopback names only (127.0.0.1, localhost, [::1]); bind with --host and a --token to serve other names`,
+    });
+  }
   const found = table.find(request.method ?? "GET", url.pathname);
   if (found === undefined) return sendJson(response, 404, { error: `no route for ${url.pathname}` });
   if (!("handler" in found)) {

@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { createHost, PortInUseError } from "../../src/host/index.js";
@@ -60,6 +61,33 @@ describe("http server", () => {
     ]);
     expect((await fetch(`${host.url}/`, { method: "HEAD" })).status).toBe(200);
     expect((await fetch(`${host.url}/raw`, { method: "HEAD" })).status).toBe(405);
+  });
+
+  it("answers only loopback Host names without a token, against DNS rebinding", async () => {
+    const host = await startWeb();
+    const { port } = new URL(host.url);
+    const ask = (hostHeader: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = httpRequest(
+          { host: "127.0.0.1", port, path: "/hello?name=x", headers: { host: hostHeader } },
+          (response) => {
+            let body = "";
+            response.on("data", (chunk) => {
+              body += chunk;
+            });
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+          },
+        );
+        request.on("error", reject);
+        request.end();
+      });
+    for (const local of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) {
+      expect((await ask(local)).status, local).toBe(200);
+    }
+    const rebound = await ask(`attacker.example:${port}`);
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body).error).toMatch(/^Host "attacker\.example:\d+" is not this machine/u);
+    expect((await ask("127.0.0.1.attacker.example")).status).toBe(403);
   });
 
   it("lists extensions and routes at / when the inspector is off", async () => {

@@ -54,6 +54,11 @@ export function emptyState(): LearningState {
 const isFiniteNumber = (value: unknown): value is number =>
   typeof value === "number" && Number.isFinite(value);
 
+/** A value for a message: JSON would print Infinity and NaN as null. */
+function shown(value: unknown): string {
+  return typeof value === "number" ? String(value) : JSON.stringify(value);
+}
+
 /**
  * The values one event adds to each series, or the reason the event is refused as a whole.
  * Missing fields take the original's defaults: success false, reaction_time 0, weights 1.0.
@@ -65,7 +70,7 @@ export function scoreEvent(data: unknown): Record<SeriesName, number> | string {
   const { success = false, reaction_time = 0, weights = {} } = data as Record<string, unknown>;
   if (typeof success !== "boolean") return `success must be true or false, got ${JSON.stringify(success)}`;
   if (!isFiniteNumber(reaction_time)) {
-    return `reaction_time must be a number of seconds, got ${JSON.stringify(reaction_time)}`;
+    return `reaction_time must be a finite number of seconds, got ${shown(reaction_time)}`;
   }
   if (typeof weights !== "object" || weights === null || Array.isArray(weights)) {
     return `weights must be an object, got ${JSON.stringify(weights)}`;
@@ -75,8 +80,10 @@ export function scoreEvent(data: unknown): Record<SeriesName, number> | string {
     reaction_time: 1 - Math.min(Math.max(reaction_time, 0), MAX_REACTION_SECONDS) / MAX_REACTION_SECONDS,
   } as Record<SeriesName, number>;
   for (const skill of SKILLS) {
-    const weight = (weights as Record<string, unknown>)[skill] ?? 1.0;
-    if (!isFiniteNumber(weight)) return `weights.${skill} must be a number, got ${JSON.stringify(weight)}`;
+    // Only a missing weight defaults: null is a value, and not a number.
+    const given = (weights as Record<string, unknown>)[skill];
+    const weight = given === undefined ? 1.0 : given;
+    if (!isFiniteNumber(weight)) return `weights.${skill} must be a finite number, got ${shown(weight)}`;
     scores[skill] = success ? weight : weight / 2;
   }
   return scores;
@@ -88,6 +95,21 @@ const mean = (values: readonly number[]): number =>
 /** Mean over the five series of each series' mean, times 100 (an empty series counts 0). */
 export function computeProgress(state: Record<SeriesName, readonly number[]>): number {
   return (SERIES.reduce((sum, name) => sum + mean(state[name]), 0) / SERIES.length) * 100;
+}
+
+/**
+ * The state after one `task_completed` event's data, or why the event is refused as a whole: bad
+ * fields (see scoreEvent), or weights so large that the progress would stop being a number
+ * (1e308 twice sums to Infinity, which progress.json would store as null).
+ */
+export function learn(state: LearningState, data: unknown, now: number): LearningState | string {
+  const scores = scoreEvent(data);
+  if (typeof scores === "string") return scores;
+  const next = applyScores(state, scores, now);
+  if (!Number.isFinite(next.progress)) {
+    return `its weights would make progress ${next.progress}, not a finite number`;
+  }
+  return next;
 }
 
 /** The state after one event: each series gets its value and keeps its last WINDOW values. */

@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import type { ExtensionContext } from "agent-bus/host";
-import { applyScores, type LearningState, scoreEvent } from "./learning.js";
+import { type LearningState, learn } from "./learning.js";
 import { createSaver, readState } from "./store.js";
 
 export const params = {
@@ -25,12 +25,12 @@ export function setup(ctx: ExtensionContext<typeof params>) {
   bus.subscribe(
     ctx.params.event,
     (data: unknown) => {
-      const scores = scoreEvent(data);
-      if (typeof scores === "string") {
-        log.warn(`ignored a ${ctx.params.event} event: ${scores}`);
+      const next = learn(state, data, Date.now() / 1000);
+      if (typeof next === "string") {
+        log.warn(`ignored a ${ctx.params.event} event: ${next}`);
         return;
       }
-      state = applyScores(state, scores, Date.now() / 1000);
+      state = next;
       saver.save(state);
     },
     { signal: ctx.signal },

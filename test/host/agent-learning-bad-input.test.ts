@@ -11,20 +11,39 @@ const BAD_INPUTS: [string, unknown, RegExp][] = [
   [
     "a non-numeric reaction time",
     { success: true, reaction_time: "fast" },
-    /reaction_time must be a number/u,
+    /reaction_time must be a finite number/u,
   ],
   [
     "a numeric string as reaction time",
     { success: true, reaction_time: "3" },
-    /reaction_time must be a number/u,
+    /reaction_time must be a finite number/u,
   ],
-  ["NaN as reaction time", { success: true, reaction_time: Number.NaN }, /reaction_time must be a number/u],
+  [
+    "NaN as reaction time",
+    { success: true, reaction_time: Number.NaN },
+    /reaction_time must be a finite number/u,
+  ],
   [
     "a non-numeric weight",
     { success: true, weights: { memory: "high" } },
-    /weights\.memory must be a number/u,
+    /weights\.memory must be a finite number/u,
   ],
   ["weights that are not an object", { success: true, weights: 2 }, /weights must be an object/u],
+  [
+    "a null weight",
+    { success: true, weights: { logic: null } },
+    /weights\.logic must be a finite number, got null/u,
+  ],
+  [
+    "an infinite reaction time, named as such",
+    { success: true, reaction_time: Number.POSITIVE_INFINITY },
+    /reaction_time must be a finite number of seconds, got Infinity/u,
+  ],
+  [
+    "weights whose sum would overflow the progress",
+    { success: true, weights: { logic: 1e308, memory: 1e308 } },
+    /its weights would make progress Infinity, not a finite number/u,
+  ],
   [
     "a string where a boolean belongs",
     { success: "true", reaction_time: 1 },

@@ -65,7 +65,7 @@ describe("http server", () => {
 
   it("answers only loopback Host names without a token, against DNS rebinding", async () => {
     const host = await startWeb();
-    const { port } = new URL(host.url);
+    const { port } = new URL(host.url as string);
     const ask = (hostHeader: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
         const request = httpRequest(

@@ -59,5 +59,18 @@ export type {
 export type { MemoryHub, MemoryTransportOptions } from "./transports/memory.js";
 export { createMemoryHub, memoryTransport } from "./transports/memory.js";
 
+/**
+ * Where the shared bus is kept: on globalThis, so that two copies of agent-bus in one process
+ * (a global CLI and a project's own dependency) still share one bus, as the seed's single
+ * Python module does. The number changes only if the bus's API ever changes incompatibly.
+ */
+const SHARED_BUS = Symbol.for("agent-bus.shared-bus.v1");
+
+function sharedBus(): EventBus {
+  const registry = globalThis as Record<symbol, EventBus | undefined>;
+  registry[SHARED_BUS] ??= new EventBus();
+  return registry[SHARED_BUS];
+}
+
 /** The shared default bus of the process, as the seed's `from extensions.agent_bus.bus import bus`. */
-export const bus: EventBus = new EventBus();
+export const bus: EventBus = sharedBus();

@@ -13,6 +13,18 @@ describe("the shared bus", () => {
     expect(again.bus).toBe(bus);
   });
 
+  it("is the same bus in a second copy of agent-bus loaded by the same process", async () => {
+    // The built package beside these sources: another module instance, with its own EventBus class.
+    const built = "../../dist/index.js";
+    const copy = (await import(built)) as typeof import("../../src/index.js");
+    expect(copy.EventBus).not.toBe(EventBus);
+    expect(copy.bus).toBe(bus);
+    const got: unknown[] = [];
+    offs.push(copy.bus.subscribe("copies.meet", (data) => got.push(data)));
+    bus.publish("copies.meet", 1);
+    expect(got).toEqual([1]);
+  });
+
   it("delivers a published event to a subscriber, as in the seed's basic usage", () => {
     const received: unknown[] = [];
     const onEvent = (data: unknown) => received.push(data);

@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * The EventBus: the seed's subscribe / unsubscribe / publish, typed, with patterns, groups,
  * async delivery, request/reply and an optional transport to other processes.

@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" preserve="true" />
 /** The options and records of the EventBus API. */
 import type { Envelope, PublishOptions } from "./envelope.js";
 import type { Transport, TransportStatus } from "./transport.js";

@@ -215,11 +215,19 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
    * const off = bus.subscribe("task_completed", (data) => console.log(data));
    * off();
    */
+  // A declared event type first: a generic key (`K extends keyof Events`) matches it where the
+  // pattern signature's check cannot be worked out for a K not yet known.
+  subscribe<Type extends EventTypeOf<Events>>(
+    type: Type,
+    callback: Callback<Events[Type]>,
+    options?: SubscribeOptions,
+  ): Unsubscribe;
   subscribe<Pattern extends string>(
     pattern: Pattern & KnownPattern<Events, Pattern>,
     callback: Callback<PayloadOf<Events, Pattern>>,
     options?: SubscribeOptions,
-  ): Unsubscribe {
+  ): Unsubscribe;
+  subscribe(pattern: string, callback: Callback<never>, options?: SubscribeOptions): Unsubscribe {
     if (typeof callback !== "function") {
       throw new TypeError(`callback must be a function, got ${callback === null ? "null" : typeof callback}`);
     }
@@ -345,10 +353,12 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   }
 
   /** Resolves with the data of the next event matching the pattern. */
+  once<Type extends EventTypeOf<Events>>(type: Type, options?: OnceOptions): Promise<Events[Type]>;
   once<Pattern extends string>(
     pattern: Pattern & KnownPattern<Events, Pattern>,
-    options: OnceOptions = {},
-  ): Promise<PayloadOf<Events, Pattern>> {
+    options?: OnceOptions,
+  ): Promise<PayloadOf<Events, Pattern>>;
+  once(pattern: string, options: OnceOptions = {}): Promise<unknown> {
     try {
       assertOptions(options);
       assertSignal(options.signal);
@@ -356,17 +366,22 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     } catch (error) {
       return Promise.reject(error);
     }
-    return nextEvent(this.waitSource(), pattern, options) as Promise<PayloadOf<Events, Pattern>>;
+    return nextEvent(this.waitSource(), pattern, options);
   }
 
   /** An async iterator over the envelopes of the events matching the pattern. */
+  events<Type extends EventTypeOf<Events>>(
+    type: Type,
+    options?: EventStreamOptions,
+  ): EventStream<Events[Type]>;
   events<Pattern extends string>(
     pattern: Pattern & KnownPattern<Events, Pattern>,
-    options: EventStreamOptions = {},
-  ): EventStream<PayloadOf<Events, Pattern>> {
+    options?: EventStreamOptions,
+  ): EventStream<PayloadOf<Events, Pattern>>;
+  events(pattern: string, options: EventStreamOptions = {}): EventStream<unknown> {
     assertOptions(options);
     assertSignal(options.signal);
-    return eventStream(this.waitSource(), pattern, options) as EventStream<PayloadOf<Events, Pattern>>;
+    return eventStream(this.waitSource(), pattern, options);
   }
 
   /**

@@ -32,6 +32,23 @@ describe("typed events", () => {
     });
   });
 
+  it("takes a generic key of the map in subscribe, once and events", () => {
+    function on<K extends keyof Events & string>(type: K, callback: (data: Events[K]) => void) {
+      return typed.subscribe(type, callback);
+    }
+    function next<K extends keyof Events & string>(type: K) {
+      return typed.once(type);
+    }
+    function stream<K extends keyof Events & string>(type: K) {
+      return typed.events(type);
+    }
+    on("task.started", (data) => expectTypeOf(data).toEqualTypeOf<{ taskId: number }>());
+    expectTypeOf(next("model.loaded")).toEqualTypeOf<Promise<{ modelName: string }>>();
+    expectTypeOf(stream("task.completed")).toMatchTypeOf<
+      AsyncIterable<Envelope<{ taskId: number; success: boolean }>>
+    >();
+  });
+
   it("rejects types and patterns that match no declared event", () => {
     // @ts-expect-error "task.unknown" is not an event of the map
     typed.subscribe("task.unknown", () => undefined);

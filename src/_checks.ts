@@ -20,6 +20,11 @@ export function describeValue(value: unknown): string {
   }
 }
 
+/** A value in a message about what it should have been: a number plainly, else as describeValue. */
+export function shownValue(value: unknown): string {
+  return typeof value === "number" ? String(value) : describeValue(value);
+}
+
 /** An options argument: left out, or an object. */
 export function assertOptions(options: unknown, argument = "options"): void {
   if (options !== undefined && (typeof options !== "object" || options === null || Array.isArray(options)))

@@ -1,4 +1,5 @@
 /** Request/reply: local responders in round robin, the transport when none is local. */
+import { describeValue } from "./_checks.js";
 import type { Remote } from "./_remote.js";
 import type { Envelope } from "./envelope.js";
 import { NoResponderError, TimeoutError } from "./errors.js";
@@ -23,9 +24,7 @@ export class Responders {
   add(eventType: string, responder: Responder): () => boolean {
     assertEventType(eventType);
     if (typeof responder !== "function") {
-      throw new TypeError(
-        `responder must be a function, got ${responder === null ? "null" : typeof responder}`,
-      );
+      throw new TypeError(`responder must be a function, got ${describeValue(responder)}`);
     }
     let entry = this.byType.get(eventType);
     if (entry === undefined) {

@@ -1,4 +1,5 @@
 /** The async iterator behind `bus.events(pattern)`: a bounded queue between callbacks and a loop. */
+import { shownValue } from "./_checks.js";
 import type { Envelope } from "./envelope.js";
 import { OverflowError } from "./errors.js";
 
@@ -51,7 +52,7 @@ export class EventQueue implements EventStream {
   ) {
     const capacity = options.bufferSize ?? 1024;
     if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new TypeError(`bufferSize must be a positive integer, got ${String(capacity)}`);
+      throw new TypeError(`bufferSize must be a positive integer, got ${shownValue(capacity)}`);
     }
     const overflow = options.overflow ?? "drop-oldest";
     if (!["drop-oldest", "drop-newest", "error"].includes(overflow)) {

@@ -4,7 +4,15 @@
  * async delivery, request/reply and an optional transport to other processes.
  */
 
-import { assertFlag, assertOptions, assertSignal, assertText, assertTimeout } from "./_checks.js";
+import {
+  assertFlag,
+  assertOptions,
+  assertSignal,
+  assertText,
+  assertTimeout,
+  describeValue,
+  shownValue,
+} from "./_checks.js";
 import { SubscriptionRegistry } from "./_registry.js";
 import { Remote } from "./_remote.js";
 import { Responders } from "./_responders.js";
@@ -85,7 +93,8 @@ function hasGroups(lists: readonly SubscriberList[]): boolean {
  * check, 254 with it inline, 129 as it is).
  */
 function assertPublishOptions(options: PublishOptions): void {
-  if (typeof options !== "object" || options === null) refusePublishOptions(options);
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    refusePublishOptions(options);
   const { id, correlationid, traceparent } = options;
   if (
     (id !== undefined && (typeof id !== "string" || id === "")) ||
@@ -179,16 +188,16 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     assertOptions(options);
     const { maxListeners = 100, maxPublishDepth = 32 } = options;
     if (!Number.isInteger(maxListeners) || maxListeners < 0) {
-      throw new TypeError(`maxListeners must be a non-negative integer, got ${String(maxListeners)}`);
+      throw new TypeError(`maxListeners must be a non-negative integer, got ${shownValue(maxListeners)}`);
     }
     if (!Number.isInteger(maxPublishDepth) || maxPublishDepth < 1) {
-      throw new TypeError(`maxPublishDepth must be a positive integer, got ${String(maxPublishDepth)}`);
+      throw new TypeError(`maxPublishDepth must be a positive integer, got ${shownValue(maxPublishDepth)}`);
     }
     if (options.onError !== undefined && typeof options.onError !== "function") {
-      throw new TypeError(`onError must be a function, got ${typeof options.onError}`);
+      throw new TypeError(`onError must be a function, got ${describeValue(options.onError)}`);
     }
     if (options.onStatus !== undefined && typeof options.onStatus !== "function") {
-      throw new TypeError(`onStatus must be a function, got ${typeof options.onStatus}`);
+      throw new TypeError(`onStatus must be a function, got ${describeValue(options.onStatus)}`);
     }
     assertText(options.source, "source");
     this.maxListeners = maxListeners;
@@ -229,7 +238,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   ): Unsubscribe;
   subscribe(pattern: string, callback: Callback<never>, options?: SubscribeOptions): Unsubscribe {
     if (typeof callback !== "function") {
-      throw new TypeError(`callback must be a function, got ${callback === null ? "null" : typeof callback}`);
+      throw new TypeError(`callback must be a function, got ${describeValue(callback)}`);
     }
     // `=== true`: V8 compiles a bare boolean field test to a full ToBoolean, ~5 instructions more.
     if (this.closed === true) throw new BusClosedError("subscribe");
@@ -455,7 +464,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
    */
   addObserver(observer: DeliveryObserver): Unsubscribe {
     if (typeof observer !== "function")
-      throw new TypeError(`observer must be a function, got ${typeof observer}`);
+      throw new TypeError(`observer must be a function, got ${describeValue(observer)}`);
     this.observers.push(observer);
     this.updateFastTypes();
     const off = () => {

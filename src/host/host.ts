@@ -1,6 +1,8 @@
 /** createHost: loads extensions in order onto one bus, serves their routes, undoes it all on close. */
+
 import type { Server } from "node:http";
 import { resolve } from "node:path";
+import { shownValue } from "../_checks.js";
 import type { EventBus } from "../bus.js";
 import { bus as sharedBus } from "../index.js";
 import { attachInspector, type Inspector } from "../inspector/index.js";
@@ -35,10 +37,10 @@ function checkOptions(options: HostOptions): void {
     throw new TypeError(`extensions must be a list of names, got ${JSON.stringify(extensions)}`);
   }
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    throw new TypeError(`port must be an integer from 0 to 65535, got ${String(port)}`);
+    throw new TypeError(`port must be an integer from 0 to 65535, got ${shownValue(port)}`);
   }
   if (teardownTimeout !== undefined && !(typeof teardownTimeout === "number" && teardownTimeout > 0)) {
-    throw new TypeError(`teardownTimeout must be a positive number, got ${String(teardownTimeout)}`);
+    throw new TypeError(`teardownTimeout must be a positive number, got ${shownValue(teardownTimeout)}`);
   }
   if (port !== undefined) checkAccess(options.hostname ?? "127.0.0.1", options.token);
 }

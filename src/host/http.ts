@@ -1,5 +1,6 @@
 /** The host's small HTTP server on 127.0.0.1 and the route table extensions add to. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { describeValue } from "../_checks.js";
 import { admit, applySecurityHeaders, localHostHeader } from "./access.js";
 
 /** The default port of `agent-bus run`. */
@@ -111,7 +112,7 @@ export class RouteTable {
       throw new TypeError(`path must start with "/", got ${JSON.stringify(path)}`);
     }
     if (typeof handler !== "function")
-      throw new TypeError(`handler must be a function, got ${typeof handler}`);
+      throw new TypeError(`handler must be a function, got ${describeValue(handler)}`);
     const key = `${method.toUpperCase()} ${path}`;
     if (this.entries.has(key)) throw new TypeError(`route ${key} is already registered`);
     const entry: Entry = { method: method.toUpperCase(), path, owner, handler };

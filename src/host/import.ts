@@ -4,6 +4,7 @@ import { register as registerHooks } from "node:module";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { compileFunction } from "node:vm";
+import { describeValue } from "../_checks.js";
 import type { ExtensionModule } from "./types.js";
 
 let tsxRegistered: Promise<void> | undefined;
@@ -107,7 +108,7 @@ export async function importExtension(script: string): Promise<ExtensionModule> 
     ["teardown", teardown],
   ] as const) {
     if (value !== undefined && typeof value !== "function") {
-      throw new TypeError(`${script}: "${name}" must be a function, got ${typeof value}`);
+      throw new TypeError(`${script}: "${name}" must be a function, got ${describeValue(value)}`);
     }
   }
   return module as ExtensionModule;

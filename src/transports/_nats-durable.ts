@@ -3,8 +3,10 @@
  * consumer per name, ack after the callback succeeded, redelivery up to `maxDeliver`, then a
  * `bus.deadletter` event carrying the error. Also the acknowledged publisher for `acks: true`.
  */
+
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { shownValue } from "../_checks.js";
 import type { Envelope } from "../envelope.js";
 import { TransportError } from "../errors.js";
 import type { RemoteDelivery, RemoteSubscription, TransportContext } from "../transport.js";
@@ -78,9 +80,9 @@ export class Durable {
   ) {
     const { maxDeliver = 5, ackWait = 30_000 } = options;
     if (!Number.isInteger(maxDeliver) || maxDeliver < 1)
-      throw new TypeError(`maxDeliver must be a positive integer, got ${String(maxDeliver)}`);
+      throw new TypeError(`maxDeliver must be a positive integer, got ${shownValue(maxDeliver)}`);
     if (!(ackWait > 0))
-      throw new TypeError(`ackWait must be a positive number of milliseconds, got ${String(ackWait)}`);
+      throw new TypeError(`ackWait must be a positive number of milliseconds, got ${shownValue(ackWait)}`);
     this.stream = options.stream ?? namespace.replaceAll(".", "_");
     this.maxDeliver = maxDeliver;
     this.ackWait = ackWait;

@@ -1,5 +1,7 @@
 /** Options of `redisTransport()`, their defaults and their checks. */
+
 import type { RedisOptions } from "ioredis";
+import { shownValue } from "../_checks.js";
 import { maskUrl } from "./_credentials.js";
 import type { ConsumerOptions } from "./_redis-consumer.js";
 import { assertNamespace } from "./memory.js";
@@ -107,7 +109,7 @@ export function resolve(options: RedisTransportOptions): Settings {
   if (disconnected !== "buffer" && disconnected !== "reject")
     throw new TypeError(`disconnected must be "buffer" or "reject", got ${JSON.stringify(disconnected)}`);
   if (!Number.isInteger(bufferBytes) || bufferBytes < 0)
-    throw new TypeError(`bufferBytes must be a non-negative integer, got ${String(bufferBytes)}`);
+    throw new TypeError(`bufferBytes must be a non-negative integer, got ${shownValue(bufferBytes)}`);
   return {
     url,
     namespace,
@@ -124,5 +126,5 @@ export function resolve(options: RedisTransportOptions): Settings {
 
 function positiveInteger(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1)
-    throw new TypeError(`${name} must be a positive integer, got ${String(value)}`);
+    throw new TypeError(`${name} must be a positive integer, got ${shownValue(value)}`);
 }

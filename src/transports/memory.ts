@@ -3,6 +3,7 @@
  * namespaces, queue groups, request/reply and echo suppression, every event copied through the
  * wire format. For tests of distributed code, and for the conformance suite's reference run.
  */
+import { shownValue } from "../_checks.js";
 import type { Transport } from "../transport.js";
 import { Hub } from "./_hub.js";
 import { DEFAULT_MAX_PAYLOAD, LinkTransport } from "./_link.js";
@@ -65,7 +66,7 @@ export function memoryTransport(options: MemoryTransportOptions = {}): Transport
   if (hub === undefined) throw new TypeError("hub must come from createMemoryHub()");
   assertNamespace(namespace);
   if (!Number.isInteger(maxPayload) || maxPayload < 1) {
-    throw new TypeError(`maxPayload must be a positive integer, got ${String(maxPayload)}`);
+    throw new TypeError(`maxPayload must be a positive integer, got ${shownValue(maxPayload)}`);
   }
   return new LinkTransport("memory", hub, namespace, maxPayload);
 }

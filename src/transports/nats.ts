@@ -4,8 +4,10 @@
  * The client (`@nats-io/transport-node`, `@nats-io/jetstream`) is an optional peer dependency,
  * loaded when the transport connects.
  */
+
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import type { NodeConnectionOptions } from "@nats-io/transport-node";
+import { shownValue } from "../_checks.js";
 import { withDeadline } from "../_responders.js";
 import type { Envelope } from "../envelope.js";
 import { NoResponderError, TimeoutError, TransportError } from "../errors.js";
@@ -128,7 +130,7 @@ class NatsTransport implements Transport {
       throw new TypeError(`disconnected must be "buffer" or "reject", got ${JSON.stringify(disconnected)}`);
     }
     if (!Number.isInteger(bufferBytes) || bufferBytes < 0) {
-      throw new TypeError(`bufferBytes must be a non-negative integer, got ${String(bufferBytes)}`);
+      throw new TypeError(`bufferBytes must be a non-negative integer, got ${shownValue(bufferBytes)}`);
     }
     this.namespace = namespace;
     this.buffer = new DisconnectBuffer(disconnected, bufferBytes);

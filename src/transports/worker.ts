@@ -4,6 +4,7 @@
  * transport talks to it over its port. Message ports keep order and lose nothing while both
  * sides live, so events are delivered exactly once, in order per publisher.
  */
+import { shownValue } from "../_checks.js";
 import { TransportError } from "../errors.js";
 import type { Transport, TransportContext } from "../transport.js";
 import { Hub, type HubAnswer, type HubDelivery, type HubLink, type HubReply } from "./_hub.js";
@@ -58,7 +59,7 @@ export function workerTransport(options: WorkerTransportOptions = {}): WorkerTra
   const { namespace = "agent-bus", maxPayload = DEFAULT_MAX_PAYLOAD, connectTimeout = 10_000 } = options;
   assertNamespace(namespace);
   if (!Number.isInteger(maxPayload) || maxPayload < 1) {
-    throw new TypeError(`maxPayload must be a positive integer, got ${String(maxPayload)}`);
+    throw new TypeError(`maxPayload must be a positive integer, got ${shownValue(maxPayload)}`);
   }
   if (options.port !== undefined && options.ports !== undefined) {
     throw new TypeError("workerTransport takes port (a worker's side) or ports (the broker side), not both");

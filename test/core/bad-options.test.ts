@@ -24,7 +24,22 @@ describe("bad options", () => {
     expect(() => new EventBus(loose(null))).toThrow(/^options must be an object, got null$/u);
     expect(() => new EventBus(loose("fast"))).toThrow(/^options must be an object, got "fast"$/u);
     expect(() => new EventBus({ source: "" })).toThrow(/^source must be a non-empty string, got ""$/u);
-    expect(() => new EventBus({ onStatus: loose(1) })).toThrow(/^onStatus must be a function, got number$/u);
+    expect(() => new EventBus({ onStatus: loose(1) })).toThrow(
+      /^onStatus must be a function, got number 1$/u,
+    );
+    // A number given as a string is named as a string, not shown as if it were the number.
+    expect(() => new EventBus({ maxListeners: loose("10") })).toThrow(/^maxListeners .*, got "10"$/u);
+    expect(() => new EventBus({ maxPublishDepth: loose("10") })).toThrow(/^maxPublishDepth .*, got "10"$/u);
+    expect(() => new EventBus({ onError: loose("log") })).toThrow(/^onError must be a function, got "log"$/u);
+    expect(() => new EventBus().events("x", { bufferSize: loose("10") })).toThrow(
+      /^bufferSize .*, got "10"$/u,
+    );
+    expect(() => new EventBus().respond("x", loose({}))).toThrow(
+      /^responder must be a function, got object \{\}$/u,
+    );
+    expect(() => new EventBus().publish("x", 1, loose([]))).toThrow(
+      /^options must be an object, got object \[\]$/u,
+    );
   });
 
   it.each([

@@ -214,7 +214,7 @@ describe("validation", () => {
 
   it("refuses a callback that is not a function, naming what it got", () => {
     const b = new EventBus();
-    expect(() => b.subscribe("x", "nope" as never)).toThrow(/callback must be a function, got string/);
+    expect(() => b.subscribe("x", "nope" as never)).toThrow(/callback must be a function, got "nope"/);
     expect(() => b.subscribe("x", null as never)).toThrow(/got null/);
     expect(b.listenerCount()).toBe(0);
   });

@@ -104,7 +104,17 @@ async function summary(ctx: ExtensionContext<typeof params>, tally: Tally): Prom
   return `${tally.events} events · ${tally.completed} ${tasks} done, ${tally.failed} failed${learning} · last: ${tally.last}`;
 }
 
+/** Below this, the demo would flood the bus (and the event log) rather than show it at work. */
+const MIN_INTERVAL_MS = 10;
+
 export function setup(ctx: ExtensionContext<typeof params>) {
+  const { interval_ms, summary_every_ms } = ctx.params;
+  if (!Number.isFinite(interval_ms) || interval_ms < MIN_INTERVAL_MS) {
+    throw new RangeError(`demo-interval_ms must be at least ${MIN_INTERVAL_MS} (milliseconds), got ${interval_ms}`);
+  }
+  if (!Number.isFinite(summary_every_ms) || summary_every_ms < 0) {
+    throw new RangeError(`demo-summary_every_ms must be 0 (no summary) or more, got ${summary_every_ms}`);
+  }
   const names = ctx.params.agents
     .split(",")
     .map((name) => name.trim())

@@ -164,7 +164,10 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   checkOptions(options);
   const config = loadConfig(options.config);
   const sink = options.console ?? console;
-  const routes = new RouteTable();
+  // A handler's failure is the extension's: logged under its name, beside the client's 500.
+  const routes = new RouteTable((route, error) =>
+    createLogger(route.owner, sink).error(`${route.method} ${route.path} failed; answered 500`, error),
+  );
   const env: LoadEnvironment = {
     bus: options.bus ?? sharedBus,
     config,

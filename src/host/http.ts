@@ -58,6 +58,9 @@ export class RouteTable {
   private readonly entries = new Map<string, Entry>();
   private readonly fallbacks = new Map<string, Entry>();
 
+  /** @param failed told of every handler that threw (the client gets a 500 with the message) */
+  constructor(readonly failed: (route: RouteInfo, error: unknown) => void = () => undefined) {}
+
   scoped(owner: string): HttpRoutes {
     return {
       route: (method, path, handler) => this.add(owner, method, path, handler),
@@ -174,6 +177,7 @@ async function handle(
     // A HEAD answered by a GET stream: the headers were all it asked for.
     else if (request.method === "HEAD" && !response.writableEnded) response.end();
   } catch (error) {
+    table.failed(found, error);
     sendJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
   }
 }

@@ -77,7 +77,7 @@ describe("metrics", () => {
 describe("demo", () => {
   it("publishes every kind of event the issue lists, and stops at shutdown", async () => {
     const log = captureConsole();
-    const config = { "demo-interval_ms": 2, "demo-summary_every_ms": 40 };
+    const config = { "demo-interval_ms": 10, "demo-summary_every_ms": 40 };
     const host = await startHost({
       extensions: ["agent_learning", "demo"],
       extensionsDir: tempDir(),
@@ -98,6 +98,21 @@ describe("demo", () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(seen.size).toBe(count);
     expect(log.text()).toMatch(/\[demo\] stopped after \d+ events/u);
+  });
+
+  it("refuses an interval that would flood the bus, naming the setting", async () => {
+    const log = captureConsole();
+    for (const interval of [0, -5]) {
+      const host = await startHost({
+        extensions: ["demo"],
+        extensionsDir: tempDir(),
+        config: { "demo-interval_ms": interval },
+        console: log.sink,
+      });
+      expect(host.extensions.failed.map((f) => f.message)).toEqual([
+        `extension "demo" failed in setup: demo-interval_ms must be at least 10 (milliseconds), got ${interval}`,
+      ]);
+    }
   });
 
   it("announces model_loaded when it starts", async () => {

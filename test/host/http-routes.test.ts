@@ -13,12 +13,12 @@ export function setup(ctx) {
 `;
 
 /** A host on a free port with the routes extension above. */
-function startWeb() {
+function startWeb(log = captureConsole()) {
   return startHost({
     extensions: ["web"],
     extensionsDir: extensionsDir({ web: routesExtension }),
     port: 0,
-    console: captureConsole().sink,
+    console: log.sink,
   });
 }
 
@@ -35,7 +35,8 @@ describe("http server", () => {
   });
 
   it("answers 404 for an unknown path, 405 for a wrong method, 500 with the message when a handler throws", async () => {
-    const host = await startWeb();
+    const log = captureConsole();
+    const host = await startWeb(log);
     expect((await fetch(`${host.url}/nothing`)).status).toBe(404);
     const wrong = await fetch(`${host.url}/hello`, { method: "DELETE" });
     expect(wrong.status).toBe(405);
@@ -45,6 +46,8 @@ describe("http server", () => {
     const boom = await fetch(`${host.url}/boom`);
     expect(boom.status).toBe(500);
     expect(await boom.json()).toEqual({ error: "handler boom" });
+    // The server's own log names the route and its extension, with the stack.
+    expect(log.text()).toMatch(/error \[web\] GET \/boom failed; answered 500[\s\S]*Error: handler boom/u);
   });
 
   it("answers HEAD with a GET route's status and headers, without the body, streams included", async () => {

@@ -122,6 +122,24 @@ describe("encodeJson", () => {
     expect(() => encodeJson("codec.check", [/a+b/u])).toThrow(
       /a RegExp \(it would arrive as \{\}\) at key "0"/u,
     );
+    // Data whose reading throws is refused as a payload, with the reason, not left to escape.
+    const getter = Object.defineProperty({}, "secret", {
+      enumerable: true,
+      get() {
+        throw new Error("no access");
+      },
+    });
+    expect(() => encodeJson("codec.check", { getter })).toThrow(PayloadError);
+    expect(() => encodeJson("codec.check", { getter })).toThrow(/no access/u);
+    const trap = new Proxy(
+      {},
+      {
+        getPrototypeOf: () => {
+          throw new Error("trapped");
+        },
+      },
+    );
+    expect(() => encodeJson("codec.check", trap)).toThrow(PayloadError);
     const cycle: { self?: unknown } = {};
     cycle.self = { again: cycle };
     expect(() => encodeJson("codec.check", cycle)).toThrow(/cycle/u);

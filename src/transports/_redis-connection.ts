@@ -6,8 +6,12 @@ import type { Redis } from "ioredis";
 import { TransportError } from "../errors.js";
 import type { TransportContext } from "../transport.js";
 
-/** Connects a client created with `lazyConnect`; throws a TransportError naming the URL and the cause. */
-export async function open(connection: Redis, url: string): Promise<void> {
+/**
+ * Connects a client created with `lazyConnect`; throws a TransportError naming the URL and the
+ * cause. With `wait`, a refused first attempt is retried as ioredis retries a lost connection
+ * (its `retryStrategy`), until the server answers or the strategy gives up.
+ */
+export async function open(connection: Redis, url: string, wait = false): Promise<void> {
   let cause: unknown;
   // ioredis reports the reason (refused, WRONGPASS, TLS) as an "error" event; the
   // rejection of connect() only says the connection closed.
@@ -16,7 +20,7 @@ export async function open(connection: Redis, url: string): Promise<void> {
   };
   connection.on("error", remember);
   try {
-    await connection.connect();
+    await (wait ? untilReady(connection) : connection.connect());
     // ioredis selects the database but only logs a refusal (a number past the server's
     // `databases`), and carries on in database 0, beside another application's streams.
     const { db = 0 } = connection.options;
@@ -32,6 +36,23 @@ export async function open(connection: Redis, url: string): Promise<void> {
   }
   // Errors after connecting come with a reconnect, reported through the status events.
   connection.on("error", () => undefined);
+}
+
+/** Resolves at the connection's first "ready"; rejects when ioredis stops retrying ("end"). */
+function untilReady(connection: Redis): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (outcome: () => void) => {
+      connection.off("ready", onReady);
+      connection.off("end", onEnd);
+      outcome();
+    };
+    const onReady = () => settle(resolve);
+    const onEnd = () => settle(() => reject(new Error("the retryStrategy gave up")));
+    connection.on("ready", onReady);
+    connection.on("end", onEnd);
+    // The first attempt's failure is one of the retries: "ready" or "end" says how it ended.
+    connection.connect().catch(() => undefined);
+  });
 }
 
 /** Reports the command connection's state changes to the bus. */

@@ -1,7 +1,7 @@
 /** Options of `redisTransport()`, their defaults and their checks. */
 
 import type { RedisOptions } from "ioredis";
-import { shownValue } from "../_checks.js";
+import { assertFlag, shownValue } from "../_checks.js";
 import { maskUrl } from "./_credentials.js";
 import type { ConsumerOptions } from "./_redis-consumer.js";
 import { assertNamespace } from "./memory.js";
@@ -41,6 +41,13 @@ export interface RedisTransportOptions extends Omit<RedisOptions, "lazyConnect">
    */
   disconnected?: "buffer" | "reject";
   /**
+   * Keep trying when the server does not answer the first connect (an application started before
+   * its Redis), as ioredis's `retryStrategy` says, instead of failing `ready()` at once. Publishes
+   * meanwhile wait, as they do before any connect.
+   * @default false
+   */
+  waitOnFirstConnect?: boolean;
+  /**
    * Bytes of events (their JSON) queued while disconnected; a publish beyond throws a
    * TransportError. Without a cap, a server that stays away grows the offline queue until the
    * process runs out of memory.
@@ -58,6 +65,7 @@ export interface Settings extends ConsumerOptions {
   readonly duplicateWindow: number;
   readonly disconnected: "buffer" | "reject";
   readonly bufferBytes: number;
+  readonly waitOnFirstConnect: boolean;
   readonly client: Omit<RedisOptions, "lazyConnect">;
 }
 
@@ -91,6 +99,7 @@ export function resolve(options: RedisTransportOptions): Settings {
     duplicateWindow = 120_000,
     disconnected = "buffer",
     bufferBytes = 8 * 1024 * 1024,
+    waitOnFirstConnect = false,
     maxDeliver = 5,
     ackWait = 30_000,
     ...client
@@ -110,9 +119,11 @@ export function resolve(options: RedisTransportOptions): Settings {
     throw new TypeError(`disconnected must be "buffer" or "reject", got ${JSON.stringify(disconnected)}`);
   if (!Number.isInteger(bufferBytes) || bufferBytes < 0)
     throw new TypeError(`bufferBytes must be a non-negative integer, got ${shownValue(bufferBytes)}`);
+  assertFlag(waitOnFirstConnect, "waitOnFirstConnect");
   return {
     url,
     namespace,
+    waitOnFirstConnect: waitOnFirstConnect === true,
     maxPayload,
     maxLength,
     duplicateWindow,

@@ -92,7 +92,7 @@ class RedisTransport implements Transport {
     const command = new Client(url, { connectionName: `agent-bus:${this.names.namespace}`, ...settings });
     this.command = command;
     Routes.define(command);
-    await open(command, url);
+    await open(command, url, this.settings.waitOnFirstConnect);
     followStatus(command, url, context, () => this.closing);
     command.on("ready", () => {
       this.queued = 0;

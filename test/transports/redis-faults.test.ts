@@ -179,6 +179,44 @@ describe.skipIf(!hasRedisServer())("redis faults with an own server", FAULT_TIMI
     }
   }, 30_000);
 
+  it("waits for a server not up yet with waitOnFirstConnect; without it, or once retries give up, ready() fails", async () => {
+    const late = new OwnRedisServer(await freePort());
+    const namespace = uniqueNamespace("late");
+    const make = (options: Partial<RedisTransportOptions>) => {
+      const bus = new EventBus({ transport: redisTransport({ url: late.url, namespace, ...options }) });
+      buses.push(bus);
+      return bus;
+    };
+    try {
+      const eager = make({ retryStrategy: () => 50 });
+      await expect(eager.ready()).rejects.toThrow(/cannot connect to redis:.*ECONNREFUSED/u);
+      const giving = make({
+        retryStrategy: (times: number) => (times > 3 ? null : 20),
+        waitOnFirstConnect: true,
+      });
+      await expect(giving.ready()).rejects.toThrow(/cannot connect to redis:.*ECONNREFUSED/u);
+      const waiting = make({ retryStrategy: () => 50, waitOnFirstConnect: true });
+      const got: unknown[] = [];
+      waiting.subscribe("late.x", (data) => got.push(data));
+      let ready = false;
+      const readied = waiting.ready().then(() => {
+        ready = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(ready).toBe(false);
+      await late.start();
+      await readied;
+      const other = make({});
+      await other.ready();
+      await linked(waiting, other);
+      other.publish("late.x", 1);
+      await waitFor(() => got.length >= 1, "the event, once the server came", 10_000);
+      expect(got.at(-1)).toBe(1);
+    } finally {
+      await late.dispose();
+    }
+  }, 30_000);
+
   it("a durable subscriber killed and restarted catches up in order", async () => {
     const namespace = uniqueNamespace("catchup");
     const first = await durablePeer(server.url, namespace, "audit-1", peers);

@@ -4,7 +4,17 @@
  * a program behaves the same in memory, across worker threads and over NATS.
  */
 import type { Envelope } from "../envelope.js";
-import { describeError, PayloadError } from "../errors.js";
+import {
+  AgentBusError,
+  BusClosedError,
+  describeError,
+  NoResponderError,
+  OverflowError,
+  PayloadError,
+  PublishDepthError,
+  TimeoutError,
+  TransportError,
+} from "../errors.js";
 import type { TransportContext } from "../transport.js";
 
 /** Header names and values of one message. */
@@ -453,9 +463,27 @@ export function toWireError(error: unknown): WireError {
   return { name: "Error", message: describeError(error) };
 }
 
-/** Rebuilds a responder's error on the requesting side, with the same name and message. */
+/** agent-bus's own errors by name: one that crossed the wire is rebuilt as an instance of its class. */
+const OWN_ERRORS: Record<string, { prototype: Error }> = {
+  AgentBusError,
+  BusClosedError,
+  NoResponderError,
+  OverflowError,
+  PayloadError,
+  PublishDepthError,
+  TimeoutError,
+  TransportError,
+};
+
+/**
+ * Rebuilds a responder's error on the requesting side, with the same name and message; one of
+ * agent-bus's own (a PayloadError the reply could not cross as) is an instance of its class, so
+ * that `instanceof` works as it does for a local responder.
+ */
 export function fromWireError(error: WireError, eventType: string): Error {
   const rebuilt = new Error(error.message, { cause: { remote: true, eventType } });
+  const own = Object.hasOwn(OWN_ERRORS, error.name) ? OWN_ERRORS[error.name] : undefined;
+  if (own !== undefined) Object.setPrototypeOf(rebuilt, own.prototype);
   rebuilt.name = error.name;
   return rebuilt;
 }

@@ -29,6 +29,7 @@ import {
   encodeBody,
   encodeFrame,
   type FrameAttributes,
+  fromWireError,
   isEcho,
   isOtherNamespaceEvent,
   JSON_TYPE,
@@ -232,11 +233,7 @@ class NatsTransport implements Transport {
       });
     const reply = await withDeadline(sent, envelope.type, options.timeout, options.signal);
     const failed = reply.headers?.get(ERROR_HEADER);
-    if (failed) {
-      const error = new Error(reply.string(), { cause: { remote: true, eventType: envelope.type } });
-      error.name = failed;
-      throw error;
-    }
+    if (failed) throw fromWireError({ name: failed, message: reply.string() }, envelope.type);
     return decodeBody(reply.data, reply.headers?.get("content-type") || undefined);
   }
 

@@ -37,6 +37,8 @@ export class Remote {
   private connected = false;
   /** Why connect() failed, once it did: every publish is refused from then on. */
   private unreachable: { readonly error: unknown } | undefined;
+  /** Why the transport closed for good (its client gave up reconnecting): `settled` rejects. */
+  private gone: { readonly error: unknown } | undefined;
   /** Remote subscriptions whose `ready` has not settled yet. */
   private readonly unsettled = new Set<Promise<void>>();
   private readonly pending: (() => void)[] = [];
@@ -53,22 +55,20 @@ export class Remote {
     this.groups = transport.capabilities.groups;
     this.durable = transport.capabilities.durable;
     const log = (message: string) => console.warn(`[EventBus:${transport.name}] ${message}`);
-    this.ready = transport
-      .connect({ origin, idPrefix, log, status: (status) => hooks.status?.(status) })
-      .then(
-        () => {
-          this.connected = true;
-          for (const operation of this.pending.splice(0)) this.run(operation);
-        },
-        (error: unknown) => {
-          // Nothing queued will ever go out: drop it, and refuse what comes next, rather than
-          // let publishes pile up for a connection that is not coming.
-          this.unreachable = { error };
-          const dropped = this.pending.splice(0).length;
-          if (dropped > 0) log(`the transport did not connect: ${dropped} queued operation(s) dropped`);
-          throw error;
-        },
-      );
+    this.ready = transport.connect({ origin, idPrefix, log, status: (status) => this.follow(status) }).then(
+      () => {
+        this.connected = true;
+        for (const operation of this.pending.splice(0)) this.run(operation);
+      },
+      (error: unknown) => {
+        // Nothing queued will ever go out: drop it, and refuse what comes next, rather than
+        // let publishes pile up for a connection that is not coming.
+        this.unreachable = { error };
+        const dropped = this.pending.splice(0).length;
+        if (dropped > 0) log(`the transport did not connect: ${dropped} queued operation(s) dropped`);
+        throw error;
+      },
+    );
     // The rejection belongs to whoever awaits ready(); do not also report it as unhandled.
     this.ready.catch(() => undefined);
   }
@@ -165,6 +165,12 @@ export class Remote {
    */
   async settled(): Promise<void> {
     await this.ready;
+    if (this.gone !== undefined) {
+      throw new TransportError(
+        `[EventBus:${this.name}] the connection closed for good: ${describeError(this.gone.error)}`,
+        { cause: this.gone.error },
+      );
+    }
     while (this.unsettled.size > 0) await Promise.all([...this.unsettled]);
     const first = this.failed.entries().next();
     if (first.done === true) return;
@@ -174,6 +180,12 @@ export class Remote {
       `[EventBus:${this.name}] subscription to ${handle.what} not in place${more}: ${describeError(error)}`,
       { cause: error },
     );
+  }
+
+  /** Passes a status on; a close with an error (not the bus's own close) is remembered. */
+  private follow(status: TransportStatus): void {
+    if (status.state === "closed" && status.error !== undefined) this.gone = { error: status.error };
+    this.hooks.status?.(status);
   }
 
   /** Opens a remote subscription now (connected), unless it was cancelled meanwhile. */

@@ -166,6 +166,8 @@ describe.skipIf(!hasServer)("nats faults with an own server", FAULT_TIMING, () =
         true,
       );
       expect(() => bus.publish("giveup.after", 2)).toThrow(/refused: the connection is closed/u);
+      // ready() no longer says the transport is there.
+      await expect(bus.ready()).rejects.toThrow(/the connection closed for good: .*stopped reconnecting/u);
     } finally {
       console.warn = warn;
     }

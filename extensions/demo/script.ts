@@ -110,7 +110,9 @@ const MIN_INTERVAL_MS = 10;
 export function setup(ctx: ExtensionContext<typeof params>) {
   const { interval_ms, summary_every_ms } = ctx.params;
   if (!Number.isFinite(interval_ms) || interval_ms < MIN_INTERVAL_MS) {
-    throw new RangeError(`demo-interval_ms must be at least ${MIN_INTERVAL_MS} (milliseconds), got ${interval_ms}`);
+    throw new RangeError(
+      `demo-interval_ms must be at least ${MIN_INTERVAL_MS} (milliseconds), got ${interval_ms}`,
+    );
   }
   if (!Number.isFinite(summary_every_ms) || summary_every_ms < 0) {
     throw new RangeError(`demo-summary_every_ms must be 0 (no summary) or more, got ${summary_every_ms}`);

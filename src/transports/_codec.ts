@@ -4,17 +4,8 @@
  * a program behaves the same in memory, across worker threads and over NATS.
  */
 import type { Envelope } from "../envelope.js";
-import {
-  AgentBusError,
-  BusClosedError,
-  describeError,
-  NoResponderError,
-  OverflowError,
-  PayloadError,
-  PublishDepthError,
-  TimeoutError,
-  TransportError,
-} from "../errors.js";
+import * as errors from "../errors.js";
+import { type AgentBusError, describeError, PayloadError } from "../errors.js";
 import type { TransportContext } from "../transport.js";
 
 /** Header names and values of one message. */
@@ -463,17 +454,18 @@ export function toWireError(error: unknown): WireError {
   return { name: "Error", message: describeError(error) };
 }
 
-/** agent-bus's own errors by name: one that crossed the wire is rebuilt as an instance of its class. */
-const OWN_ERRORS: Record<string, { prototype: Error }> = {
-  AgentBusError,
-  BusClosedError,
-  NoResponderError,
-  OverflowError,
-  PayloadError,
-  PublishDepthError,
-  TimeoutError,
-  TransportError,
-};
+/**
+ * agent-bus's own error classes by name (each class's name is its instances' `name`): one that
+ * crossed the wire is rebuilt as an instance of its class.
+ */
+const OWN_ERRORS = new Map(
+  Object.values(errors)
+    .filter(
+      (value): value is typeof AgentBusError =>
+        typeof value === "function" && value.prototype instanceof Error,
+    )
+    .map((type) => [type.name, type.prototype] as const),
+);
 
 /**
  * Rebuilds a responder's error on the requesting side, with the same name and message; one of
@@ -482,8 +474,8 @@ const OWN_ERRORS: Record<string, { prototype: Error }> = {
  */
 export function fromWireError(error: WireError, eventType: string): Error {
   const rebuilt = new Error(error.message, { cause: { remote: true, eventType } });
-  const own = Object.hasOwn(OWN_ERRORS, error.name) ? OWN_ERRORS[error.name] : undefined;
-  if (own !== undefined) Object.setPrototypeOf(rebuilt, own.prototype);
+  const own = OWN_ERRORS.get(error.name);
+  if (own !== undefined) Object.setPrototypeOf(rebuilt, own);
   rebuilt.name = error.name;
   return rebuilt;
 }

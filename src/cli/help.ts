@@ -47,7 +47,7 @@ Options:
   --data-dir <dir>          root of the extensions' data folders (default: ./.agent-bus-data)
   --port <n>                HTTP port; 0 picks a free one (default: 4319, or a free one when
                             4319 is taken). The inspector page is at http://127.0.0.1:<port>/
-  --host <address>          address to bind (default: 127.0.0.1); any other needs a token
+  --host <address>          address to bind (default: 127.0.0.1); beyond loopback needs a token
   --token <token>           required by every HTTP request, 8 characters or more
                             (default: $AGENT_BUS_TOKEN)
   --no-inspector            serve the extensions' routes only, not the inspector page

@@ -144,6 +144,8 @@ export class Remote {
   }
 
   async close(): Promise<void> {
+    // A connect that waits for a server would hold close() for as long as the server stays away.
+    if (!this.connected && this.unreachable === undefined) this.transport.abandon?.();
     await this.ready.catch(() => undefined);
     await this.transport.close();
   }
@@ -167,7 +169,7 @@ export class Remote {
     await this.ready;
     if (this.gone !== undefined) {
       throw new TransportError(
-        `[EventBus:${this.name}] the connection closed for good: ${describeError(this.gone.error)}`,
+        `[EventBus:${this.name}] the connection closed for good: ${describeError(this.gone.error).replace(/^\[EventBus:[^\]]*\] /u, "")}`,
         { cause: this.gone.error },
       );
     }

@@ -93,4 +93,9 @@ export interface Transport {
   respond(eventType: string, responder: RemoteResponder): RemoteSubscription;
   /** Sends everything still buffered, then disconnects. */
   close(): Promise<void>;
+  /**
+   * Optional: the bus closes while `connect` is still pending (a server that is not up, waited
+   * for): give up connecting, so that `connect` rejects soon; `close` follows once it did.
+   */
+  abandon?(): void;
 }

@@ -70,6 +70,7 @@ export class Durable {
   private readonly consumers = new Set<{ stop(): void }>();
   /** Stopped subscriptions finishing their delivery in progress (see drain). */
   private readonly draining = new Set<Promise<void>>();
+  private connected: () => boolean = () => false;
   private readonly unacked: Pending[] = [];
   private sending = false;
   private closed = false;
@@ -88,7 +89,9 @@ export class Durable {
     this.ackWait = ackWait;
   }
 
-  attach(nc: NatsConnection, client: NatsModules, context: TransportContext): void {
+  /** @param connected whether the connection is up now: a stop while it is down waits for no ack */
+  attach(nc: NatsConnection, client: NatsModules, context: TransportContext, connected: () => boolean): void {
+    this.connected = connected;
     this.nc = nc;
     this.client = client;
     this.context = context;
@@ -141,6 +144,8 @@ export class Durable {
    * after ackWait); close() waits for every such drain before the connection goes.
    */
   private drain(finished: Promise<unknown>): Promise<void> {
+    // Down, the delivery in progress could not be acknowledged, nor the rest given back.
+    if (!this.connected()) return Promise.resolve();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const waited = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, Math.min(this.ackWait, STOP_WAIT));

@@ -11,7 +11,7 @@ import type { TransportContext } from "../transport.js";
  * cause. With `wait`, a refused first attempt is retried as ioredis retries a lost connection
  * (its `retryStrategy`), until the server answers or the strategy gives up.
  */
-export async function open(connection: Redis, url: string, wait = false): Promise<void> {
+export async function open(connection: Redis, url: string, wait?: AbortSignal): Promise<void> {
   let cause: unknown;
   // ioredis reports the reason (refused, WRONGPASS, TLS) as an "error" event; the
   // rejection of connect() only says the connection closed.
@@ -20,7 +20,7 @@ export async function open(connection: Redis, url: string, wait = false): Promis
   };
   connection.on("error", remember);
   try {
-    await (wait ? untilReady(connection) : connection.connect());
+    await (wait !== undefined ? untilReady(connection, wait) : connection.connect());
     // ioredis selects the database but only logs a refusal (a number past the server's
     // `databases`), and carries on in database 0, beside another application's streams.
     const { db = 0 } = connection.options;
@@ -38,18 +38,25 @@ export async function open(connection: Redis, url: string, wait = false): Promis
   connection.on("error", () => undefined);
 }
 
-/** Resolves at the connection's first "ready"; rejects when ioredis stops retrying ("end"). */
-function untilReady(connection: Redis): Promise<void> {
+/**
+ * Resolves at the connection's first "ready"; rejects when ioredis stops retrying ("end"), or
+ * when the signal aborts (the bus closed meanwhile).
+ */
+function untilReady(connection: Redis, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const settle = (outcome: () => void) => {
       connection.off("ready", onReady);
       connection.off("end", onEnd);
+      signal.removeEventListener("abort", onAbort);
       outcome();
     };
     const onReady = () => settle(resolve);
     const onEnd = () => settle(() => reject(new Error("the retryStrategy gave up")));
+    const onAbort = () => settle(() => reject(new Error("the bus closed before the server answered")));
+    if (signal.aborted) return onAbort();
     connection.on("ready", onReady);
     connection.on("end", onEnd);
+    signal.addEventListener("abort", onAbort, { once: true });
     // The first attempt's failure is one of the retries: "ready" or "end" says how it ended.
     connection.connect().catch(() => undefined);
   });
@@ -70,6 +77,15 @@ export function followStatus(
     if (!closing()) context.status({ state: "disconnected", error: lastError });
   });
   connection.on("reconnecting", () => context.status({ state: "reconnecting", error: lastError }));
+  // "end": ioredis will not reconnect (its retryStrategy gave up); the bus's own close says so itself.
+  connection.on("end", () => {
+    if (closing()) return;
+    const why = lastError === undefined ? "" : `: ${describe(lastError)}`;
+    context.status({
+      state: "closed",
+      error: new TransportError(`[EventBus:redis] stopped reconnecting${why}`),
+    });
+  });
   connection.on("ready", () => context.status({ state: "connected", server: redact(url) }));
 }
 

@@ -10,7 +10,7 @@ import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import { shownValue } from "../_checks.js";
 import { withDeadline } from "../_responders.js";
 import type { Envelope } from "../envelope.js";
-import { NoResponderError, TimeoutError, TransportError } from "../errors.js";
+import { describeError, NoResponderError, TimeoutError, TransportError } from "../errors.js";
 import { isPattern } from "../patterns.js";
 import type {
   RemoteDelivery,
@@ -33,6 +33,7 @@ import {
   isEcho,
   isOtherNamespaceEvent,
   JSON_TYPE,
+  toWireError,
   type WireFrame,
 } from "./_codec.js";
 import { maskUrl } from "./_credentials.js";
@@ -120,6 +121,8 @@ class NatsTransport implements Transport {
    * first copies a concatenation into a flat string; a kept subject is flat after its first use.
    */
   private readonly subjects = new Map<string, string>();
+  /** Resolved (with no connection) by `abandon`: a connect still waiting stops waiting. */
+  private readonly abandoned = settledBy<undefined>();
   private context: TransportContext | undefined;
   private client: NatsModules | undefined;
   private nc: NatsConnection | undefined;
@@ -152,19 +155,30 @@ class NatsTransport implements Transport {
       ...connection
     } = this.options;
     const servers = this.options.servers ?? "127.0.0.1:4222";
+    let nc: NatsConnection | undefined;
     try {
-      this.nc = await this.client.connect({ name: `agent-bus ${this.namespace}`, ...connection, servers });
+      const connecting = this.client.connect({ name: `agent-bus ${this.namespace}`, ...connection, servers });
+      // nats.js has no way to stop a connect (waitOnFirstConnect retries until the server comes):
+      // a bus closed meanwhile stops waiting for it, and closes the connection if one comes.
+      nc = await Promise.race([connecting, this.abandoned.promise]);
+      if (nc === undefined) {
+        void connecting.then((late) => late.close()).catch(() => undefined);
+        throw new Error("the bus closed before the server answered");
+      }
+      this.nc = nc;
     } catch (error) {
       const where = maskUrl(Array.isArray(servers) ? servers.join(", ") : String(servers));
       throw new TransportError(`[EventBus:nats] cannot connect to ${where}: ${maskUrl(String(error))}`, {
         cause: error,
       });
     }
-    this.durable.attach(this.nc, this.client, context);
-    this.watchStatus(this.nc, context).catch((error: unknown) =>
-      this.log(`status watch ended: ${String(error)}`),
-    );
-    context.status({ state: "connected", server: this.nc.getServer() });
+    this.durable.attach(nc, this.client, context, () => !this.buffer.down);
+    this.watchStatus(nc, context).catch((error: unknown) => this.log(`status watch ended: ${String(error)}`));
+    context.status({ state: "connected", server: nc.getServer() });
+  }
+
+  abandon(): void {
+    this.abandoned.resolve(undefined);
   }
 
   encode(envelope: Envelope): Encoded {
@@ -252,7 +266,13 @@ class NatsTransport implements Transport {
     this.closing = true;
     if (nc === undefined || nc.isClosed()) return;
     await this.durable.close();
-    await nc.drain();
+    try {
+      await nc.drain();
+    } catch (error) {
+      // A drain needs the server (a server that is down answers nothing): close() still closes.
+      this.log(`closed without draining: ${describeError(error)}`);
+      await nc.close().catch(() => undefined);
+    }
     this.context?.status({ state: "closed" });
   }
 
@@ -270,8 +290,7 @@ class NatsTransport implements Transport {
       assertReplySize(eventType, body, limit, `the server's max_payload (${limit} bytes after headers)`);
       msg.respond(body, { headers: toHeaders(make, contentType ? { "content-type": contentType } : {}) });
     } catch (error) {
-      const name = error instanceof Error ? error.name : "Error";
-      const message = error instanceof Error ? error.message : String(error);
+      const { name, message } = toWireError(error);
       msg.respond(message, {
         headers: toHeaders(make, { [ERROR_HEADER]: name, "content-type": "text/plain" }),
       });
@@ -366,4 +385,13 @@ function mapRequestError(error: unknown, eventType: string, timeout: number): Er
   return new TransportError(`[EventBus:nats] request "${eventType}" failed: ${String(error)}`, {
     cause: error,
   });
+}
+
+/** A promise and the function that resolves it. */
+function settledBy<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
 }

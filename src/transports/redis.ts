@@ -78,6 +78,9 @@ class RedisTransport implements Transport {
   /** Their bytes, held against `bufferBytes`. */
   private queuedBytes = 0;
 
+  /** Aborted by `abandon`: a connect waiting for the server gives up. */
+  private readonly connecting = new AbortController();
+
   constructor(options: RedisTransportOptions) {
     this.settings = resolve(options);
     this.names = new RedisNames(this.settings.namespace);
@@ -92,7 +95,7 @@ class RedisTransport implements Transport {
     const command = new Client(url, { connectionName: `agent-bus:${this.names.namespace}`, ...settings });
     this.command = command;
     Routes.define(command);
-    await open(command, url, this.settings.waitOnFirstConnect);
+    await open(command, url, this.settings.waitOnFirstConnect ? this.connecting.signal : undefined);
     followStatus(command, url, context, () => this.closing);
     command.on("ready", () => {
       this.queued = 0;
@@ -111,6 +114,11 @@ class RedisTransport implements Transport {
   }
 
   encode(envelope: Envelope): Encoded {
+    if (this.command?.status === "end" && !this.closing) {
+      throw new TransportError(
+        `[EventBus:redis] publish of "${envelope.type}" refused: the connection is closed (the retryStrategy gave up)`,
+      );
+    }
     if (this.settings.disconnected === "reject" && this.command?.status !== "ready") {
       throw new TransportError(
         `[EventBus:redis] publish of "${envelope.type}" refused: disconnected (disconnected: "reject")`,
@@ -169,6 +177,11 @@ class RedisTransport implements Transport {
   respond(eventType: string, responder: RemoteResponder): RemoteSubscription {
     if (this.rpc === undefined) throw new TransportError("[EventBus:redis] not connected");
     return this.rpc.respond(eventType, responder);
+  }
+
+  abandon(): void {
+    this.connecting.abort();
+    this.command?.disconnect();
   }
 
   async close(): Promise<void> {

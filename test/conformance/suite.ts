@@ -123,6 +123,12 @@ export function describeTransportConformance(
       expect(error).toMatchObject({ name: "RangeError", message: "zero is not allowed" });
       // Another class than agent-bus's own is not rebuilt: an Error by name and message.
       expect(Object.getPrototypeOf(error)).toBe(Error.prototype);
+      // A thrown plain object arrives as its JSON, not "[object Object]".
+      b.respond("math.odd", () => {
+        throw { code: 42 };
+      });
+      await linked(b, a);
+      await expect(requestSoon(a, "math.odd", 1)).rejects.toThrow('{"code":42}');
     });
 
     it("refuses a reply over the payload limit with PayloadError naming the type, and goes on answering", async () => {

@@ -174,6 +174,53 @@ describe.skipIf(!hasServer)("nats faults with an own server", FAULT_TIMING, () =
   }, 20_000);
 });
 
+describe.skipIf(!hasServer)("nats close() without a server", () => {
+  const closing = (bus: EventBus) =>
+    Promise.race([
+      bus.close().then(
+        () => "closed",
+        (error: unknown) => `rejected: ${String(error)}`,
+      ),
+      new Promise((resolve) => setTimeout(resolve, 8000, "still closing after 8 s")),
+    ]);
+
+  it("resolves while the server is down, durable subscription included (the drain it cannot do is logged)", async () => {
+    const lone = new OwnNatsServer(await freePort());
+    await lone.start();
+    const warn = console.warn;
+    const warned: string[] = [];
+    console.warn = (message: string) => warned.push(message);
+    try {
+      const bus = new EventBus({
+        transport: natsTransport({ servers: lone.url, namespace: uniqueNamespace("downclose"), ...fast }),
+      });
+      bus.subscribe("down.x", () => undefined, { durable: "down" });
+      await bus.ready();
+      await lone.dispose();
+      expect(await closing(bus)).toBe("closed");
+    } finally {
+      console.warn = warn;
+    }
+  }, 30_000);
+
+  it("returns when the bus closes while it waits for a first connect (waitOnFirstConnect)", async () => {
+    const port = await freePort();
+    const bus = new EventBus({
+      // Attempts bounded (~3 s), so that nats.js, which cannot be stopped, ends its dialling.
+      transport: natsTransport({
+        servers: `nats://127.0.0.1:${port}`,
+        waitOnFirstConnect: true,
+        reconnectTimeWait: 100,
+        maxReconnectAttempts: 30,
+      }),
+    });
+    const ready = bus.ready().catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await closing(bus)).toBe("closed");
+    expect(String(await ready)).toMatch(/the bus closed before the server answered/u);
+  }, 20_000);
+});
+
 describe.skipIf(!hasServer)("nats durable after the server lost its JetStream state", FAULT_TIMING, () => {
   it("creates the stream and consumer again and delivers what is published after", async () => {
     const own = new OwnNatsServer(await freePort());

@@ -195,6 +195,16 @@ describe.skipIf(!hasRedisServer())("redis faults with an own server", FAULT_TIMI
         waitOnFirstConnect: true,
       });
       await expect(giving.ready()).rejects.toThrow(/cannot connect to redis:.*ECONNREFUSED/u);
+      // Closed while it waits: close() returns at once, ready() rejects.
+      const abandoned = make({ retryStrategy: () => 50, waitOnFirstConnect: true });
+      const abandonedReady = abandoned.ready().catch((error: unknown) => error);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const closedFirst = await Promise.race([
+        abandoned.close().then(() => "closed"),
+        new Promise((resolve) => setTimeout(resolve, 3000, "close still waiting after 3 s")),
+      ]);
+      expect(closedFirst).toBe("closed");
+      expect(await abandonedReady).toBeInstanceOf(TransportError);
       const waiting = make({ retryStrategy: () => 50, waitOnFirstConnect: true });
       const got: unknown[] = [];
       waiting.subscribe("late.x", (data) => got.push(data));
@@ -216,6 +226,31 @@ describe.skipIf(!hasRedisServer())("redis faults with an own server", FAULT_TIMI
       await late.dispose();
     }
   }, 30_000);
+
+  it("when the client gives up reconnecting: status closed with why, ready() rejects, publishes refused", async () => {
+    const lone = new OwnRedisServer(await freePort());
+    await lone.start();
+    const states: TransportStatus[] = [];
+    const bus = new EventBus({
+      transport: redisTransport({
+        url: lone.url,
+        namespace: uniqueNamespace("giveup"),
+        retryStrategy: (times: number) => (times > 2 ? null : 50),
+      }),
+      onStatus: (status) => states.push(status),
+    });
+    buses.push(bus);
+    try {
+      await bus.ready();
+      await lone.kill();
+      await waitFor(() => states.some((s) => s.state === "closed"), "the client to give up", 10_000);
+      expect(String(states.find((s) => s.state === "closed")?.error)).toMatch(/stopped reconnecting/u);
+      await expect(bus.ready()).rejects.toThrow(/the connection closed for good: stopped reconnecting/u);
+      expect(() => bus.publish("giveup.after", 1)).toThrow(/refused: the connection is closed/u);
+    } finally {
+      await lone.dispose();
+    }
+  }, 20_000);
 
   it("a durable subscriber killed and restarted catches up in order", async () => {
     const namespace = uniqueNamespace("catchup");

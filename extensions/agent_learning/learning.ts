@@ -54,6 +54,13 @@ export function emptyState(): LearningState {
 const isFiniteNumber = (value: unknown): value is number =>
   typeof value === "number" && Number.isFinite(value);
 
+/**
+ * Largest weight, either sign: a series of WINDOW such values sums far below the largest double,
+ * so that progress stays a number (1e308 twice sums to Infinity, which progress.json stores as
+ * null, and a window holding it would refuse every later event).
+ */
+const MAX_WEIGHT = 1e6;
+
 /** A value for a message: JSON would print Infinity and NaN as null. */
 function shown(value: unknown): string {
   return typeof value === "number" ? String(value) : JSON.stringify(value);
@@ -83,7 +90,9 @@ export function scoreEvent(data: unknown): Record<SeriesName, number> | string {
     // Only a missing weight defaults: null is a value, and not a number.
     const given = (weights as Record<string, unknown>)[skill];
     const weight = given === undefined ? 1.0 : given;
-    if (!isFiniteNumber(weight)) return `weights.${skill} must be a finite number, got ${shown(weight)}`;
+    if (!isFiniteNumber(weight) || Math.abs(weight) > MAX_WEIGHT) {
+      return `weights.${skill} must be a number from -${MAX_WEIGHT} to ${MAX_WEIGHT}, got ${shown(weight)}`;
+    }
     scores[skill] = success ? weight : weight / 2;
   }
   return scores;
@@ -97,19 +106,10 @@ export function computeProgress(state: Record<SeriesName, readonly number[]>): n
   return (SERIES.reduce((sum, name) => sum + mean(state[name]), 0) / SERIES.length) * 100;
 }
 
-/**
- * The state after one `task_completed` event's data, or why the event is refused as a whole: bad
- * fields (see scoreEvent), or weights so large that the progress would stop being a number
- * (1e308 twice sums to Infinity, which progress.json would store as null).
- */
+/** The state after one `task_completed` event's data, or why the event is refused as a whole. */
 export function learn(state: LearningState, data: unknown, now: number): LearningState | string {
   const scores = scoreEvent(data);
-  if (typeof scores === "string") return scores;
-  const next = applyScores(state, scores, now);
-  if (!Number.isFinite(next.progress)) {
-    return `its weights would make progress ${next.progress}, not a finite number`;
-  }
-  return next;
+  return typeof scores === "string" ? scores : applyScores(state, scores, now);
 }
 
 /** The state after one event: each series gets its value and keeps its last WINDOW values. */

@@ -106,16 +106,24 @@ async function summary(ctx: ExtensionContext<typeof params>, tally: Tally): Prom
 
 /** Below this, the demo would flood the bus (and the event log) rather than show it at work. */
 const MIN_INTERVAL_MS = 10;
+/** Below this, summary lines would flood the log. */
+const MIN_SUMMARY_MS = 100;
+/** The longest delay a Node timer keeps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function setup(ctx: ExtensionContext<typeof params>) {
   const { interval_ms, summary_every_ms } = ctx.params;
-  if (!Number.isFinite(interval_ms) || interval_ms < MIN_INTERVAL_MS) {
+  // Past MAX_TIMER_MS, Node fires a timer after 1 ms: the flood again.
+  if (!Number.isFinite(interval_ms) || interval_ms < MIN_INTERVAL_MS || interval_ms > MAX_TIMER_MS) {
     throw new RangeError(
-      `demo-interval_ms must be at least ${MIN_INTERVAL_MS} (milliseconds), got ${interval_ms}`,
+      `demo-interval_ms must be from ${MIN_INTERVAL_MS} to ${MAX_TIMER_MS} (milliseconds), got ${interval_ms}`,
     );
   }
-  if (!Number.isFinite(summary_every_ms) || summary_every_ms < 0) {
-    throw new RangeError(`demo-summary_every_ms must be 0 (no summary) or more, got ${summary_every_ms}`);
+  const summaryOff = summary_every_ms === 0;
+  if (!summaryOff && !(summary_every_ms >= MIN_SUMMARY_MS && summary_every_ms <= MAX_TIMER_MS)) {
+    throw new RangeError(
+      `demo-summary_every_ms must be 0 (no summary) or from ${MIN_SUMMARY_MS} to ${MAX_TIMER_MS}, got ${summary_every_ms}`,
+    );
   }
   const names = ctx.params.agents
     .split(",")
@@ -126,7 +134,7 @@ export function setup(ctx: ExtensionContext<typeof params>) {
   let taskId = 0;
   ctx.bus.publish("model_loaded", { model_name: ctx.params.model });
   ctx.log.info(
-    `${agents.length} agents at work: ${names.join(", ")} (a summary every ${ctx.params.summary_every_ms / 1000}s)`,
+    `${agents.length} agents at work: ${names.join(", ")} (${summaryOff ? "no summary" : `a summary every ${summary_every_ms / 1000}s`})`,
   );
   const ticker = setInterval(() => {
     if (!ctx.signal.aborted && agents.length > 0) act(pick(agents), ctx, tally, () => ++taskId);

@@ -50,8 +50,10 @@ export function checkAccess(hostname: string, token: string | undefined): void {
 export function localHostHeader(request: IncomingMessage): boolean {
   const host = request.headers.host;
   if (host === undefined) return true; // HTTP/1.0 without Host: no browser sends that.
-  const name = host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d*$/u, "");
-  return isLoopback(name.toLowerCase());
+  // `name`, `name:port`, `[v6]` or `[v6]:port`; a trailing dot is the same name, fully qualified.
+  const parts = /^(?:\[([^\]]*)\]|([^:[\]]*))(?::\d*)?$/u.exec(host);
+  const name = parts?.[1] ?? parts?.[2]?.replace(/\.$/u, "");
+  return name !== undefined && isLoopback(name.toLowerCase());
 }
 
 function digest(text: string): Buffer {

@@ -1,6 +1,7 @@
 /** The host's small HTTP server on 127.0.0.1 and the route table extensions add to. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { describeValue } from "../_checks.js";
+import { describeError } from "../errors.js";
 import { admit, applySecurityHeaders, localHostHeader } from "./access.js";
 
 /** The default port of `agent-bus run`. */
@@ -178,7 +179,7 @@ async function handle(
     else if (request.method === "HEAD" && !response.writableEnded) response.end();
   } catch (error) {
     table.failed(found, error);
-    sendJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
+    sendJson(response, 500, { error: describeError(error) });
   }
 }
 

@@ -95,10 +95,13 @@ export async function importExtension(script: string): Promise<ExtensionModule> 
   // A CommonJS script's interface is its module.exports, which Node's ES view gives as `default`
   // (its named exports only where a static scan finds them: not `setup(ctx) {}` in a literal).
   const commonJs = /\.cjs$/u.test(script) || (/\.js$/u.test(script) && !isModuleScript(url));
+  const exported = imported.default;
   const module =
-    commonJs && typeof imported.default === "object" && imported.default !== null
-      ? (imported.default as Record<string, unknown>)
-      : imported;
+    commonJs && typeof exported === "function" && imported.setup === undefined
+      ? { setup: exported } // module.exports = function setup(ctx) {...}
+      : commonJs && typeof exported === "object" && exported !== null
+        ? (exported as Record<string, unknown>)
+        : imported;
   const { params, setup, teardown } = module;
   if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params))) {
     throw new TypeError(`${script}: "params" must be an object, got ${JSON.stringify(params)}`);

@@ -65,6 +65,18 @@ function failure(
 export const SLOW_SETUP_MS = 10_000;
 const SLOW_SETUP_WARNING = `setup() still running after ${SLOW_SETUP_MS / 1000} s; the host waits for it before the next extension and host.ready (a setup that awaits host.ready waits forever: subscribe to it instead)`;
 
+/**
+ * A syntax error that does not say where it is (Node's, for an ES module loaded through hooks)
+ * names the script.
+ */
+function located(error: unknown, script: string): unknown {
+  if (!(error instanceof SyntaxError) || `${error.message}\n${error.stack}`.includes(script)) return error;
+  const named = new SyntaxError(`${error.message} (in ${script})`, { cause: error });
+  // Node's own frames, not this function's.
+  named.stack = `SyntaxError: ${named.message}${String(error.stack).slice(String(error.stack).indexOf("\n"))}`;
+  return named;
+}
+
 /** Loads one extension; resolves with either what started or why it did not. */
 export async function loadExtension(name: string, env: LoadEnvironment): Promise<Started | FailedExtension> {
   const location = locateExtension(name, env.extensionsDir);
@@ -73,7 +85,7 @@ export async function loadExtension(name: string, env: LoadEnvironment): Promise
   try {
     module = await importExtension(location.script);
   } catch (error) {
-    return failure(name, "import", error, env);
+    return failure(name, "import", located(error, location.script), env);
   }
   const log = createLogger(name, env.sink);
   // Allowed (an extension may only declare params), but a default export in its place is a slip.

@@ -133,6 +133,10 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const EMPTY = new Uint8Array(0);
 
+function withArticle(noun: string): string {
+  return `${/^[aeiou]/iu.test(noun) ? "an" : "a"} ${noun}`;
+}
+
 function refuse(value: unknown, key: string): never {
   const where = key === "" ? "" : ` at key ${JSON.stringify(key)}`;
   const what =
@@ -143,8 +147,8 @@ function refuse(value: unknown, key: string): never {
         : typeof value === "symbol"
           ? "a symbol"
           : value instanceof Error
-            ? `a ${value.name} (it would arrive as {}: send its name and message)`
-            : `a ${(value as object).constructor?.name ?? "non-plain object"} (it would arrive as {})`;
+            ? `${withArticle(value.name)} (it would arrive as {}: send its name and message)`
+            : `${withArticle((value as object).constructor?.name ?? "non-plain object")} (it would arrive as {})`;
   throw new Error(`${what}${where} is not JSON data`);
 }
 
@@ -475,7 +479,14 @@ const OWN_ERRORS = new Map(
 export function fromWireError(error: WireError, eventType: string): Error {
   const rebuilt = new Error(error.message, { cause: { remote: true, eventType } });
   const own = OWN_ERRORS.get(error.name);
-  if (own !== undefined) Object.setPrototypeOf(rebuilt, own);
   rebuilt.name = error.name;
+  if (own === undefined) return rebuilt;
+  Object.setPrototypeOf(rebuilt, own);
+  // Their fields, from the message that carries them: the type the responder's own call was
+  // about (its first quoted name), else the request's; a timeout's milliseconds.
+  const fields = rebuilt as unknown as { eventType?: string; timeout?: number };
+  fields.eventType = /"([^"]*)"/u.exec(error.message)?.[1] ?? eventType;
+  const timeout = /after (\d+) ms/u.exec(error.message)?.[1];
+  if (timeout !== undefined) fields.timeout = Number(timeout);
   return rebuilt;
 }

@@ -46,6 +46,19 @@ export function setup() {
 };
 `,
   );
+  mkdirSync(join(project, "extensions/broken_js"), { recursive: true });
+  writeFileSync(
+    join(project, "extensions/broken_js/script.js"),
+    'export function setup() {\n  console.log("x"\n}\n',
+  );
+  mkdirSync(join(project, "extensions/cjs_function"), { recursive: true });
+  writeFileSync(
+    join(project, "extensions/cjs_function/script.js"),
+    `module.exports = function setup(ctx) {
+  console.log("cjs_function loaded as " + ctx.name);
+};
+`,
+  );
   mkdirSync(join(project, "extensions/cjs_exports"), { recursive: true });
   writeFileSync(
     join(project, "extensions/cjs_exports/script.js"),
@@ -80,13 +93,24 @@ describe("a user's TypeScript extension", () => {
     expect((await run.finished).code).toBe(0);
   });
 
+  it("names the script of a syntax error that Node reports without its place", async () => {
+    const run = spawnCli(["run", "--extensions", "hello", "broken_js", "--port", "0"], project);
+    await expect.poll(run.output, { timeout: 15_000 }).toMatch(/Ctrl\+C to stop/u);
+    expect(run.output()).toMatch(
+      /extension "broken_js" failed in import: missing \) after argument list \(in .*broken_js.script\.js\); skipped/u,
+    );
+    run.child.kill("SIGINT");
+    expect((await run.finished).code).toBe(0);
+  });
+
   it.each([
-    ["after", ["hello", "cjs_literal", "cjs_exports"]],
-    ["before", ["cjs_literal", "cjs_exports", "hello"]],
+    ["after", ["hello", "cjs_literal", "cjs_exports", "cjs_function"]],
+    ["before", ["cjs_literal", "cjs_exports", "cjs_function", "hello"]],
   ])("loads CommonJS script.js files %s a TypeScript extension", async (_, names) => {
     const run = spawnCli(["run", "--extensions", ...names, "--port", "0"], project);
     await expect.poll(run.output, { timeout: 15_000 }).toMatch(/Ctrl\+C to stop/u);
     expect(run.stdout()).toContain("cjs_literal loaded as CJS literal");
+    expect(run.stdout()).toContain("cjs_function loaded as cjs_function");
     expect(run.stdout()).toContain('cjs_exports loaded, eol "\\n"');
     expect(run.stdout()).toContain("hello says hi");
     expect(run.output()).not.toMatch(/failed|cannot load|exports no setup|ERR_/u);

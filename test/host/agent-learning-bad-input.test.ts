@@ -26,13 +26,13 @@ const BAD_INPUTS: [string, unknown, RegExp][] = [
   [
     "a non-numeric weight",
     { success: true, weights: { memory: "high" } },
-    /weights\.memory must be a finite number/u,
+    /weights\.memory must be a number from -1000000 to 1000000, got "high"/u,
   ],
   ["weights that are not an object", { success: true, weights: 2 }, /weights must be an object/u],
   [
     "a null weight",
     { success: true, weights: { logic: null } },
-    /weights\.logic must be a finite number, got null/u,
+    /weights\.logic must be a number from -1000000 to 1000000, got null/u,
   ],
   [
     "an infinite reaction time, named as such",
@@ -40,9 +40,9 @@ const BAD_INPUTS: [string, unknown, RegExp][] = [
     /reaction_time must be a finite number of seconds, got Infinity/u,
   ],
   [
-    "weights whose sum would overflow the progress",
-    { success: true, weights: { logic: 1e308, memory: 1e308 } },
-    /its weights would make progress Infinity, not a finite number/u,
+    "weights so large that their sums would overflow the progress",
+    { success: true, weights: { logic: 1e308, memory: -1.5e308 } },
+    /weights\.logic must be a number from -1000000 to 1000000, got 1e\+308/u,
   ],
   [
     "a string where a boolean belongs",

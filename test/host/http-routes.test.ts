@@ -9,6 +9,7 @@ export function setup(ctx) {
   ctx.http.route("GET", "/hello", (request, response, url) => ({ hello: url.searchParams.get("name") }));
   ctx.http.route("POST", "/raw", (request, response) => { response.writeHead(201, { "content-type": "text/plain" }); response.end("made"); });
   ctx.http.route("GET", "/boom", () => { throw new Error("handler boom"); });
+  ctx.http.route("GET", "/boom-object", () => { throw { code: 7 }; });
 }
 `;
 
@@ -48,6 +49,8 @@ describe("http server", () => {
     expect(await boom.json()).toEqual({ error: "handler boom" });
     // The server's own log names the route and its extension, with the stack.
     expect(log.text()).toMatch(/error \[web\] GET \/boom failed; answered 500[\s\S]*Error: handler boom/u);
+    // A thrown plain object is shown as its JSON, not "[object Object]".
+    expect(await (await fetch(`${host.url}/boom-object`)).json()).toEqual({ error: '{"code":7}' });
   });
 
   it("answers HEAD with a GET route's status and headers, without the body, streams included", async () => {
@@ -84,13 +87,21 @@ describe("http server", () => {
         request.on("error", reject);
         request.end();
       });
-    for (const local of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) {
+    const locals = [
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `LOCALHOST:${port}`,
+      `[::1]:${port}`,
+      `localhost.:${port}`,
+    ];
+    for (const local of locals) {
       expect((await ask(local)).status, local).toBe(200);
     }
     const rebound = await ask(`attacker.example:${port}`);
     expect(rebound.status).toBe(403);
     expect(JSON.parse(rebound.body).error).toMatch(/^Host "attacker\.example:\d+" is not this machine/u);
     expect((await ask("127.0.0.1.attacker.example")).status).toBe(403);
+    expect((await ask(`[::1]attacker.example:${port}`)).status).toBe(403);
   });
 
   it("lists extensions and routes at / when the inspector is off", async () => {

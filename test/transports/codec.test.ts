@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createEnvelope } from "../../src/envelope.js";
-import { PayloadError } from "../../src/index.js";
+import { PayloadError, TimeoutError } from "../../src/index.js";
 import {
   asText,
   attributesOf,
@@ -12,6 +12,7 @@ import {
   encodeFrame,
   encodeJson,
   frameAttributes,
+  fromWireError,
   isEcho,
   JSON_TYPE,
   ORIGIN_HEADER,
@@ -143,6 +144,24 @@ describe("encodeJson", () => {
     const cycle: { self?: unknown } = {};
     cycle.self = { again: cycle };
     expect(() => encodeJson("codec.check", cycle)).toThrow(/cycle/u);
+  });
+});
+
+describe("fromWireError", () => {
+  it("rebuilds agent-bus's own errors as instances of their class, with their fields", () => {
+    const timeout = fromWireError(toWireError(new TimeoutError("inner.call", 250)), "outer.request");
+    expect(timeout).toBeInstanceOf(TimeoutError);
+    expect(timeout).toMatchObject({ name: "TimeoutError", eventType: "inner.call", timeout: 250 });
+    const payload = fromWireError(toWireError(new PayloadError("big.reply", "too large")), "big.reply");
+    expect(payload).toBeInstanceOf(PayloadError);
+    expect(payload).toMatchObject({ eventType: "big.reply" });
+    const other = fromWireError({ name: "RangeError", message: "no" }, "x");
+    expect(Object.getPrototypeOf(other)).toBe(Error.prototype);
+    expect(other).toMatchObject({
+      name: "RangeError",
+      message: "no",
+      cause: { remote: true, eventType: "x" },
+    });
   });
 });
 

@@ -19,8 +19,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { adapters } from "./_adapters.mjs";
+import { benchArgs } from "./_args.mjs";
 import { caseCommand } from "./_case-command.mjs";
 import { measuredCommit } from "./_commit.mjs";
 import { scenarios } from "./_scenarios.mjs";
@@ -30,7 +30,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 // on a busy machine under callgrind.
 const CASE_TIMEOUT_MS = 1_200_000;
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     smoke: { type: "boolean", default: false },
     out: { type: "string" },

@@ -20,13 +20,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { adapters } from "./_adapters.mjs";
+import { benchArgs } from "./_args.mjs";
 import { callgrind, perOperation, readRun } from "./_callgrind.mjs";
 import { caseCommand } from "./_case-command.mjs";
 import { scenarios } from "./_scenarios.mjs";
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = benchArgs({
   allowPositionals: true,
   options: {
     ops: { type: "string", default: "200000,1000000" },

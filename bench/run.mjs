@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./_args.mjs";
 import { renderChart } from "./_chart.mjs";
 import { measuredCommit } from "./_commit.mjs";
 import { MODES, planCases } from "./_plan.mjs";
@@ -23,7 +23,7 @@ import { buildReport, checkTargets, renderMarkdown } from "./_report.mjs";
 const here = dirname(fileURLToPath(import.meta.url));
 const CASE_TIMEOUT_MS = 120_000;
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     smoke: { type: "boolean", default: false },
     out: { type: "string" },

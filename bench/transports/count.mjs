@@ -23,13 +23,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { benchArgs } from "../_args.mjs";
 import { callgrind, perOperation, readRun } from "../_callgrind.mjs";
 import { record, replay } from "./_replay.mjs";
 import { startServers } from "./_servers.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     broker: { type: "string", default: "nats" },
     clients: { type: "string" },

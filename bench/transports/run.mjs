@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { benchArgs } from "../_args.mjs";
 import { renderMarkdown } from "./_report.mjs";
 import { startServers } from "./_servers.mjs";
 import { latencySummary, quantile, summarize } from "./_stats.mjs";
@@ -65,7 +65,7 @@ const CLIENTS = [
   ["redis", "raw"],
 ];
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     smoke: { type: "boolean", default: false },
     out: { type: "string" },

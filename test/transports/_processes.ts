@@ -45,7 +45,7 @@ export class OwnNatsServer {
 
   async kill(): Promise<void> {
     const child = this.process;
-    if (child === undefined || child.exitCode !== null) return;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
     await exited;

@@ -200,6 +200,7 @@ describe.skipIf(!hasServer)("nats close() without a server", () => {
       expect(await closing(bus)).toBe("closed");
     } finally {
       console.warn = warn;
+      await lone.dispose();
     }
   }, 30_000);
 

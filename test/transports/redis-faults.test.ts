@@ -21,6 +21,13 @@ const FAULT_TIMING = { retry: 2 } as const;
 
 describe.skipIf(!hasRedisServer())("redis faults with an own server", FAULT_TIMING, () => {
   let server: OwnRedisServer;
+  /** Servers a test starts for itself, also disposed after all (see afterAll). */
+  const extraServers: OwnRedisServer[] = [];
+  const ownServer = async () => {
+    const extra = new OwnRedisServer(await freePort());
+    extraServers.push(extra);
+    return extra;
+  };
   const buses: EventBus[] = [];
   const peers: Peer[] = [];
   const busOn = async (namespace: string, options: Parameters<typeof redisTransport>[0] = {}) => {
@@ -46,6 +53,8 @@ describe.skipIf(!hasRedisServer())("redis faults with an own server", FAULT_TIMI
     await Promise.all(peers.map((peer) => peer.stop("SIGKILL")));
     await Promise.all(buses.map((bus) => bus.close().catch(() => undefined)));
     await server?.dispose();
+    // A test that timed out did not reach its own dispose.
+    await Promise.all(extraServers.map((extra) => extra.dispose()));
   });
 
   it("restart while publishing: live loss is counted, durable loses and duplicates nothing", async () => {
@@ -180,7 +189,7 @@ describe.skipIf(!hasRedisServer())("redis faults with an own server", FAULT_TIMI
   }, 30_000);
 
   it("waits for a server not up yet with waitOnFirstConnect; without it, or once retries give up, ready() fails", async () => {
-    const late = new OwnRedisServer(await freePort());
+    const late = await ownServer();
     const namespace = uniqueNamespace("late");
     const make = (options: Partial<RedisTransportOptions>) => {
       const bus = new EventBus({ transport: redisTransport({ url: late.url, namespace, ...options }) });
@@ -228,7 +237,7 @@ describe.skipIf(!hasRedisServer())("redis faults with an own server", FAULT_TIMI
   }, 30_000);
 
   it("when the client gives up reconnecting: status closed with why, ready() rejects, publishes refused", async () => {
-    const lone = new OwnRedisServer(await freePort());
+    const lone = await ownServer();
     await lone.start();
     const states: TransportStatus[] = [];
     const bus = new EventBus({

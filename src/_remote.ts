@@ -65,7 +65,11 @@ export class Remote {
         // let publishes pile up for a connection that is not coming.
         this.unreachable = { error };
         const dropped = this.pending.splice(0).length;
-        if (dropped > 0) log(`the transport did not connect: ${dropped} queued operation(s) dropped`);
+        if (dropped > 0) {
+          log(
+            `the transport did not connect (${describeError(error)}): ${dropped} queued operation(s) dropped`,
+          );
+        }
         throw error;
       },
     );

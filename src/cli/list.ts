@@ -1,4 +1,5 @@
 /** `agent-bus list`: the extensions available, bundled and user, with their display names. */
+import { existsSync } from "node:fs";
 import { importExtension, isBundled, listExtensions } from "../host/index.js";
 import { type OptionSpec, parseOptions, UsageError } from "./args.js";
 import { LIST_USAGE } from "./help.js";
@@ -23,6 +24,9 @@ export async function listCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const dir = values["extensions-dir"] as string | undefined;
+  // A folder given by hand that is not there is likely a typo: listing the bundled ones alone hides it.
+  if (dir !== undefined && !existsSync(dir))
+    console.warn(`agent-bus: no folder ${dir}: only bundled extensions listed`);
   const extensions = listExtensions(dir);
   const rows = [["NAME", "DISPLAY NAME", "SOURCE"]];
   for (const extension of extensions) {

@@ -182,6 +182,10 @@ export async function connectBus(choice: TransportChoice, options: ConnectOption
   } catch (error) {
     // Not awaited: a connect still under way ends with the client's own timeout.
     bus.close().catch(() => undefined);
+    // A client package not installed: the transport's own message says what to install.
+    const missing = (error as { cause?: { code?: unknown } }).cause?.code === "ERR_MODULE_NOT_FOUND";
+    if (missing && error instanceof Error)
+      throw new ConnectError(error.message.replace(/^\[EventBus:\w+\] /u, ""));
     // The transport's own message repeats the unmasked URL; its cause says what went wrong.
     const reason = error instanceof Error && error.cause !== undefined ? error.cause : error;
     const text = reason instanceof Error ? reason.message : String(reason);

@@ -5,7 +5,7 @@
  */
 
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { shownValue } from "../_checks.js";
 import type { Envelope } from "../envelope.js";
 import { TransportError } from "../errors.js";

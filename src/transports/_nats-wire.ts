@@ -4,8 +4,7 @@
  */
 // Imported, not the global: Node's global Buffer is a getter, run on every use.
 import { Buffer } from "node:buffer";
-import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/nats-core";
-import type { NodeConnectionOptions } from "@nats-io/transport-node";
+import type { Msg, MsgHdrs, NatsConnection, NodeConnectionOptions } from "@nats-io/transport-node";
 import { TransportError } from "../errors.js";
 import {
   attributesFrom,

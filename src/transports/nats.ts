@@ -5,8 +5,7 @@
  * loaded when the transport connects.
  */
 
-import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
-import type { NodeConnectionOptions } from "@nats-io/transport-node";
+import type { Msg, NatsConnection, NodeConnectionOptions, Subscription } from "@nats-io/transport-node";
 import { shownValue } from "../_checks.js";
 import { withDeadline } from "../_responders.js";
 import type { Envelope } from "../envelope.js";

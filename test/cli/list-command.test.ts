@@ -45,4 +45,11 @@ describe("agent-bus list", () => {
     const result = await runCli(["list", "--extensions-dir", join(dir, "extensions")], tmpdir());
     expect(result.stdout).toMatch(/typed\s+Typed One\s+user/u);
   });
+
+  it("says so when the folder given by --extensions-dir is not there", async () => {
+    const missing = join(dir, "no-such-folder");
+    const result = await runCli(["list", "--extensions-dir", missing], tmpdir());
+    expect(result.stderr).toContain(`agent-bus: no folder ${missing}: only bundled extensions listed`);
+    expect(result.stdout).toMatch(/agent_learning/u);
+  });
 });

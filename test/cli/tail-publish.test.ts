@@ -1,9 +1,11 @@
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EventBus } from "../../src/bus.js";
 import { natsTransport } from "../../src/transports/nats.js";
 import { skipWithout } from "../transports/_broker.js";
-import { ensureBuilt, runCli, spawnCli } from "./helpers.js";
+import { ensureBuilt, MAIN, runCli, spawnCli } from "./helpers.js";
 
 const NATS = "nats://127.0.0.1:4222";
 const REDIS = "redis://127.0.0.1:6379";
@@ -200,5 +202,20 @@ describe.skipIf(skipRedis)("agent-bus tail and publish over Redis", () => {
     ]);
     expect(request.code).toBe(1);
     expect(request.stderr).toContain('No responder for "nobody"');
+  });
+});
+
+describe("agent-bus with a broker client not installed", () => {
+  it("says which package to install, not that the server cannot be reached", async () => {
+    const hide = new URL("../transports/fixtures/no-ioredis.mjs", import.meta.url);
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ["--import", fileURLToPath(hide), MAIN, "publish", "x.y", "{}", "--redis", "redis://127.0.0.1:1"],
+        (error, _stdout, stderr) => resolve({ code: error === null ? 0 : (error.code as number), stderr }),
+      );
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe("agent-bus: redisTransport needs the Redis client: npm install ioredis\n");
   });
 });

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { afterAll } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 export const MAIN = join(ROOT, "dist/cli/main.js");
@@ -59,12 +60,24 @@ export interface Finished {
   stderr: string;
 }
 
+/**
+ * CLI processes still running. A test that fails before it stops its `run` would leave a host
+ * serving on, orphaned: what is left is killed after the file's tests.
+ */
+const running = new Set<ChildProcess>();
+// Registered on the suite of the test file that imports this module (it is loaded per file).
+afterAll(() => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** Spawns `node dist/cli/main.js ...args` and collects its output. */
 export function spawnCli(args: string[], cwd = ROOT) {
   const child: ChildProcess = spawn(process.execPath, [MAIN, ...args], {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (chunk) => {

@@ -166,9 +166,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     },
     caught: (error, s, eventType, data, envelope, options) => {
       // Reporting may itself throw (a closed stderr): the walk then ends, its depth given back.
-      if (this.cycleError === undefined || error !== this.cycleError)
-        return this.failOrUnwind(error, s, eventType, data, envelope, options);
-      return envelope;
+      return this.failOrUnwind(error, s, eventType, data, envelope, options);
     },
     rest: (subscribers, from, eventType, data, envelope, options) => {
       try {
@@ -614,8 +612,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
             this.watch(result, s, eventType, data, envelope, options, undefined, -1);
         } catch (error) {
           // The envelope the report built is the one later callbacks of this publish get.
-          if (this.cycleError === undefined || error !== this.cycleError)
-            envelope = this.fail(error, s, eventType, data, envelope, options);
+          envelope = this.fail(error, s, eventType, data, envelope, options);
         }
       }
     } finally {
@@ -658,8 +655,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
       if (result !== undefined && isThenable(result))
         this.watch(result, s, eventType, data, undefined, options, undefined, -1);
     } catch (error) {
-      if (this.cycleError === undefined || error !== this.cycleError)
-        this.failOrUnwind(error, s, eventType, data, undefined, options);
+      this.failOrUnwind(error, s, eventType, data, undefined, options);
     }
     this.leave();
   }
@@ -672,7 +668,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     data: unknown,
     envelope: Envelope | undefined,
     options: PublishOptions | undefined,
-  ): Envelope {
+  ): Envelope | undefined {
     try {
       return this.fail(error, s, eventType, data, envelope, options);
     } catch (reportError) {
@@ -827,9 +823,7 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
         tally.firstError ??= { error };
       }
       if (started >= 0) this.observe(s, eventType, started, error, true);
-      // A cycle's error was reported once where it arose; the unwinding levels stay quiet.
-      if (this.cycleError === undefined || error !== this.cycleError)
-        envelope = this.fail(error, s, eventType, data, envelope, options);
+      envelope = this.fail(error, s, eventType, data, envelope, options);
     }
     return envelope;
   }
@@ -924,6 +918,8 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
   /**
    * Reports a callback's error with the publish's envelope, built now (with the publish's
    * attributes) if no callback needed it yet; returns it, for the publish's later callbacks.
+   * A cycle's error was reported once where it arose: the levels it unwinds through, thrown or
+   * through a promise a level returned (publishAsync in a cycle), stay quiet.
    */
   private fail(
     error: unknown,
@@ -932,12 +928,10 @@ export class EventBus<Events extends object = AnyEvents, Replies extends object 
     data: unknown,
     envelope: Envelope | undefined,
     options: PublishOptions | undefined,
-  ): Envelope {
+  ): Envelope | undefined {
+    if (error instanceof PublishDepthError && this.cycleErrors.has(error)) return envelope;
     const event = envelope ?? this.envelope(eventType, data, options);
-    // A cycle's error, reported where it arose, again through a promise a level returned
-    // (publishAsync in a cycle): reported once is enough.
-    if (!(error instanceof PublishDepthError && this.cycleErrors.has(error)))
-      this.report(error, { eventType, event, callback: s.callback });
+    this.report(error, { eventType, event, callback: s.callback });
     return event;
   }
 

@@ -85,6 +85,12 @@ export class Remote {
         { cause: this.unreachable.error },
       );
     }
+    if (this.gone !== undefined) {
+      throw new TransportError(
+        `[EventBus:${this.name}] publish of "${envelope.type}" refused: the connection is closed (${this.goneReason()})`,
+        { cause: this.gone.error },
+      );
+    }
     const frame = this.transport.encode(envelope);
     this.whenConnected(() => this.transport.send(frame));
   }
@@ -173,7 +179,7 @@ export class Remote {
     await this.ready;
     if (this.gone !== undefined) {
       throw new TransportError(
-        `[EventBus:${this.name}] the connection closed for good: ${describeError(this.gone.error).replace(/^\[EventBus:[^\]]*\] /u, "")}`,
+        `[EventBus:${this.name}] the connection closed for good: ${this.goneReason()}`,
         { cause: this.gone.error },
       );
     }
@@ -186,6 +192,11 @@ export class Remote {
       `[EventBus:${this.name}] subscription to ${handle.what} not in place${more}: ${describeError(error)}`,
       { cause: error },
     );
+  }
+
+  /** Why the transport closed for good, without the transport's own `[EventBus:name]` prefix. */
+  private goneReason(): string {
+    return describeError(this.gone?.error).replace(/^\[EventBus:[^\]]*\] /u, "");
   }
 
   /** Passes a status on; a close with an error (not the bus's own close) is remembered. */

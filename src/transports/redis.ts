@@ -114,11 +114,6 @@ class RedisTransport implements Transport {
   }
 
   encode(envelope: Envelope): Encoded {
-    if (this.command?.status === "end" && !this.closing) {
-      throw new TransportError(
-        `[EventBus:redis] publish of "${envelope.type}" refused: the connection is closed (the retryStrategy gave up)`,
-      );
-    }
     if (this.settings.disconnected === "reject" && this.command?.status !== "ready") {
       throw new TransportError(
         `[EventBus:redis] publish of "${envelope.type}" refused: disconnected (disconnected: "reject")`,

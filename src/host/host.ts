@@ -1,8 +1,8 @@
 /** createHost: loads extensions in order onto one bus, serves their routes, undoes it all on close. */
-
 import type { Server } from "node:http";
 import { resolve } from "node:path";
 import { shownValue } from "../_checks.js";
+import { within } from "../_within.js";
 import type { EventBus } from "../bus.js";
 import { bus as sharedBus } from "../index.js";
 import { attachInspector, type Inspector } from "../inspector/index.js";
@@ -54,19 +54,6 @@ function urlOf(hostname: string, port: number): string {
 function loadConfig(config: HostOptions["config"]): HostConfig {
   if (config === undefined) return {};
   return typeof config === "string" ? readConfigFile(config) : checkConfig(config);
-}
-
-/** Resolves when the promise settles or the time is up, whichever comes first; true if in time. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((done) => {
-    timer = setTimeout(() => done(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function tearDown(started: Started, ms: number, log: Logger): Promise<void> {

@@ -3,10 +3,10 @@
  * consumer per name, ack after the callback succeeded, redelivery up to `maxDeliver`, then a
  * `bus.deadletter` event carrying the error. Also the acknowledged publisher for `acks: true`.
  */
-
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { shownValue } from "../_checks.js";
+import { within } from "../_within.js";
 import type { Envelope } from "../envelope.js";
 import { TransportError } from "../errors.js";
 import type { RemoteDelivery, RemoteSubscription, TransportContext } from "../transport.js";
@@ -146,11 +146,7 @@ export class Durable {
   private drain(finished: Promise<unknown>): Promise<void> {
     // Down, the delivery in progress could not be acknowledged, nor the rest given back.
     if (!this.connected()) return Promise.resolve();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const waited = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.min(this.ackWait, STOP_WAIT));
-    });
-    const drained = Promise.race([finished, waited]).then(() => clearTimeout(timer));
+    const drained = within(finished, Math.min(this.ackWait, STOP_WAIT)).then(() => undefined);
     this.draining.add(drained);
     void drained.finally(() => this.draining.delete(drained));
     return drained;

@@ -1,5 +1,4 @@
 /** Options of `redisTransport()`, their defaults and their checks. */
-
 import type { RedisOptions } from "ioredis";
 import { assertFlag, shownValue } from "../_checks.js";
 import { maskUrl } from "./_credentials.js";

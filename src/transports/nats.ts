@@ -4,7 +4,6 @@
  * The client (`@nats-io/transport-node`, `@nats-io/jetstream`) is an optional peer dependency,
  * loaded when the transport connects.
  */
-
 import type { Msg, NatsConnection, NodeConnectionOptions, Subscription } from "@nats-io/transport-node";
 import { shownValue } from "../_checks.js";
 import { withDeadline } from "../_responders.js";

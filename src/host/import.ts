@@ -14,7 +14,7 @@ const esmFolders = new Set<string>();
  * The `"type"` of the package.json nearest to a file: "module", "commonjs", or undefined where
  * none says. Self-contained (no imports but readFileSync): the loader hook below runs its source.
  */
-export function declaredType(url: URL): string | undefined {
+function declaredType(url: URL): string | undefined {
   for (let dir = new URL(".", url); ; dir = new URL("..", dir)) {
     try {
       return JSON.parse(readFileSync(new URL("package.json", dir), "utf8")).type;
@@ -29,7 +29,7 @@ export function declaredType(url: URL): string | undefined {
  * itself decides for a file no package.json types, by its syntax (what does not parse as CommonJS
  * is read as a module). Self-contained, like `declaredType`, which it calls.
  */
-export function isModuleScript(url: URL): boolean {
+function isModuleScript(url: URL): boolean {
   const type = declaredType(url);
   if (type !== undefined) return type === "module";
   try {
@@ -84,6 +84,18 @@ function registerEsmFolder(folder: string): void {
   registerHooks(hook, { data: { folder } });
 }
 
+/**
+ * A CommonJS script's interface: its module.exports, which Node's ES view gives as `default` (its
+ * named exports only where a static scan finds them: not `setup(ctx) {}` in a literal), or a
+ * function exported whole, as its setup.
+ */
+function commonJsInterface(imported: Record<string, unknown>): Record<string, unknown> {
+  const exported = imported.default;
+  if (typeof exported === "function" && imported.setup === undefined) return { setup: exported };
+  if (typeof exported === "object" && exported !== null) return exported as Record<string, unknown>;
+  return imported;
+}
+
 /** Imports a script file and checks the shape of what it exports. */
 export async function importExtension(script: string): Promise<ExtensionModule> {
   const folder = pathToFileURL(`${dirname(script)}/`).href;
@@ -92,16 +104,8 @@ export async function importExtension(script: string): Promise<ExtensionModule> 
   if (tsxRegistered !== undefined) registerEsmFolder(folder);
   const url = pathToFileURL(script);
   const imported = (await import(url.href)) as Record<string, unknown>;
-  // A CommonJS script's interface is its module.exports, which Node's ES view gives as `default`
-  // (its named exports only where a static scan finds them: not `setup(ctx) {}` in a literal).
   const commonJs = /\.cjs$/u.test(script) || (/\.js$/u.test(script) && !isModuleScript(url));
-  const exported = imported.default;
-  const module =
-    commonJs && typeof exported === "function" && imported.setup === undefined
-      ? { setup: exported } // module.exports = function setup(ctx) {...}
-      : commonJs && typeof exported === "object" && exported !== null
-        ? (exported as Record<string, unknown>)
-        : imported;
+  const module = commonJs ? commonJsInterface(imported) : imported;
   const { params, setup, teardown } = module;
   if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params))) {
     throw new TypeError(`${script}: "params" must be an object, got ${JSON.stringify(params)}`);

@@ -1,20 +1,24 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt, spawnCli } from "./helpers.js";
 
 // A fresh project: no package.json (so no "type": "module"), agent-bus installed in node_modules.
 const project = mkdtempSync(join(tmpdir(), "agent-bus-project-"));
+/** Writes a file of the project, its folders made as needed. */
+const write = (path: string, source: string) => {
+  mkdirSync(dirname(join(project, path)), { recursive: true });
+  writeFileSync(join(project, path), source);
+};
 
 beforeAll(async () => {
   await ensureBuilt();
   mkdirSync(join(project, "node_modules"));
   symlinkSync(resolve(import.meta.dirname, "../.."), join(project, "node_modules/agent-bus"), "dir");
-  mkdirSync(join(project, "extensions/hello"), { recursive: true });
-  writeFileSync(join(project, "extensions/hello/greeting.ts"), 'export const greeting: string = "hi";\n');
-  writeFileSync(
-    join(project, "extensions/hello/script.ts"),
+  write("extensions/hello/greeting.ts", 'export const greeting: string = "hi";\n');
+  write(
+    "extensions/hello/script.ts",
     `import { bus } from "agent-bus";
 import type { ExtensionContext } from "agent-bus/host";
 import { greeting } from "./greeting.js";
@@ -25,9 +29,8 @@ export function setup(ctx: ExtensionContext): void {
 `,
   );
   // An ES module in a .js file, in a folder whose scope says no "type": Node reads it as ESM.
-  mkdirSync(join(project, "extensions/plainjs"), { recursive: true });
-  writeFileSync(
-    join(project, "extensions/plainjs/script.js"),
+  write(
+    "extensions/plainjs/script.js",
     `export const params = { display_name: "Plain JS" };
 export function setup() {
   console.log("plainjs loaded");
@@ -35,9 +38,8 @@ export function setup() {
 `,
   );
   // CommonJS in a .js file without a "type": module.exports with a method, and exports.setup.
-  mkdirSync(join(project, "extensions/cjs_literal"), { recursive: true });
-  writeFileSync(
-    join(project, "extensions/cjs_literal/script.js"),
+  write(
+    "extensions/cjs_literal/script.js",
     `module.exports = {
   params: { display_name: "CJS literal" },
   setup(ctx) {
@@ -46,22 +48,16 @@ export function setup() {
 };
 `,
   );
-  mkdirSync(join(project, "extensions/broken_js"), { recursive: true });
-  writeFileSync(
-    join(project, "extensions/broken_js/script.js"),
-    'export function setup() {\n  console.log("x"\n}\n',
-  );
-  mkdirSync(join(project, "extensions/cjs_function"), { recursive: true });
-  writeFileSync(
-    join(project, "extensions/cjs_function/script.js"),
+  write("extensions/broken_js/script.js", 'export function setup() {\n  console.log("x"\n}\n');
+  write(
+    "extensions/cjs_function/script.js",
     `module.exports = function setup(ctx) {
   console.log("cjs_function loaded as " + ctx.name);
 };
 `,
   );
-  mkdirSync(join(project, "extensions/cjs_exports"), { recursive: true });
-  writeFileSync(
-    join(project, "extensions/cjs_exports/script.js"),
+  write(
+    "extensions/cjs_exports/script.js",
     `const os = require("node:os");
 exports.setup = function setup() {
   console.log("cjs_exports loaded, eol " + JSON.stringify(os.EOL));

@@ -13,6 +13,7 @@ import { createNanoEvents } from "nanoevents";
 import { EventEmitter as TseepEmitter } from "tseep";
 import { EventBus } from "../dist/index.js";
 import { Floor } from "./_floor.mjs";
+import { SlotSketch } from "./_sketch.mjs";
 
 function report(error) {
   console.error(`[bench] listener error: ${error}`);
@@ -186,3 +187,25 @@ export const adapters = {
 };
 
 export const libraryIds = Object.keys(adapters);
+
+/**
+ * Experiments that run only when named, never in a report's columns (see _sketch.mjs): what a
+ * design could cost, set beside the libraries by bench:profile, bench:instructions --only and
+ * bench/case.mjs.
+ */
+export const sketches = {
+  sketch: {
+    label: "slot sketch",
+    baseline: true,
+    sync: true,
+    create: ({ unlimited } = {}) => new SlotSketch(unlimited ? Number.POSITIVE_INFINITY : 100),
+    sub: (em, type, fn) => em.on(type, fn),
+    unsub: (_em, _type, _fn, off) => off(),
+    emit: (em, type, data) => em.emit(type, data),
+  },
+};
+
+/** The adapter of a library or a sketch, by id; undefined for neither. */
+export function adapterFor(id) {
+  return Object.hasOwn(adapters, id) ? adapters[id] : Object.hasOwn(sketches, id) ? sketches[id] : undefined;
+}

@@ -5,7 +5,7 @@
  * by bench/instructions.mjs, twice with different counts: the difference is the operations alone.
  */
 
-import { adapters } from "./_adapters.mjs";
+import { adapterFor } from "./_adapters.mjs";
 import { scenarios } from "./_scenarios.mjs";
 import { verify } from "./_verify.mjs";
 
@@ -18,7 +18,7 @@ function runBatch(op, count) {
 }
 
 const [libId, scenarioId, opsText] = process.argv.slice(2);
-const adapter = adapters[libId];
+const adapter = adapterFor(libId);
 const scenario = scenarios[scenarioId];
 const ops = Number(opsText);
 if (adapter === undefined) throw new Error(`unknown library ${libId}`);

@@ -7,7 +7,7 @@
  * --expose-gc); `churn-<handle|callback>-<fifo|lifo>@<n>`; `types@<n>`.
  */
 
-import { adapters } from "./_adapters.mjs";
+import { adapterFor } from "./_adapters.mjs";
 import { churnAtScale, memoryPerSubscription, publishOverTypes } from "./_heavy.mjs";
 import { state } from "./_listeners.mjs";
 import { measureAsync, measureSync, measureSyncDrained } from "./_measure.mjs";
@@ -30,7 +30,7 @@ async function runScenario(adapter, libId, scenarioId, timing) {
 }
 
 async function runCase(libId, caseId, timing) {
-  const adapter = adapters[libId];
+  const adapter = adapterFor(libId);
   if (adapter === undefined) throw new Error(`unknown library ${libId}`);
   if (caseId in scenarios) return runScenario(adapter, libId, caseId, timing);
   const [name, size] = caseId.split("@");

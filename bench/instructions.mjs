@@ -19,7 +19,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { adapters } from "./_adapters.mjs";
+import { adapterFor, adapters, sketches } from "./_adapters.mjs";
 import { benchArgs } from "./_args.mjs";
 import { caseCommand } from "./_case-command.mjs";
 import { measuredCommit } from "./_commit.mjs";
@@ -92,12 +92,14 @@ function countInstructions(lib, scenario, ops) {
 /** The cases: every synchronous scenario with every library it applies to. */
 function planCases() {
   const ids = smoke ? ["publish-1"] : Object.keys(scenarios);
-  const libs = smoke ? ["plain-loop", "agent-bus"] : Object.keys(adapters);
+  // A sketch runs only when --only is given (and then only where it matches).
+  const sketchIds = only === undefined ? [] : Object.keys(sketches);
+  const libs = smoke ? ["plain-loop", "agent-bus"] : [...Object.keys(adapters), ...sketchIds];
   const cases = [];
   for (const scenario of ids) {
     if (scenarios[scenario].kind === "async") continue;
     for (const lib of libs) {
-      if (!scenarios[scenario].applies(adapters[lib], lib)) continue;
+      if (!scenarios[scenario].applies(adapterFor(lib), lib)) continue;
       if (only === undefined || only.test(`${lib} ${scenario}`)) cases.push({ lib, scenario });
     }
   }
@@ -142,10 +144,12 @@ async function runAll(cases) {
 }
 
 function renderMarkdown(report) {
-  const libs = Object.keys(adapters).filter((lib) => report.results.some((r) => r.lib === lib));
+  const libs = [...Object.keys(adapters), ...Object.keys(sketches)].filter((lib) =>
+    report.results.some((r) => r.lib === lib),
+  );
   const ids = Object.keys(scenarios).filter((id) => report.results.some((r) => r.scenario === id));
   const cell = (lib, id) => report.results.find((r) => r.lib === lib && r.scenario === id);
-  const header = `| scenario | ${libs.map((lib) => adapters[lib].label).join(" | ")} |\n| --- |${" ---: |".repeat(libs.length)}`;
+  const header = `| scenario | ${libs.map((lib) => adapterFor(lib).label).join(" | ")} |\n| --- |${" ---: |".repeat(libs.length)}`;
   const table = (format) =>
     ids
       .map((id) => `| ${scenarios[id].title} | ${libs.map((lib) => format(cell(lib, id), id)).join(" | ")} |`)

@@ -20,7 +20,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { adapters } from "./_adapters.mjs";
+import { adapterFor, adapters, sketches } from "./_adapters.mjs";
 import { benchArgs } from "./_args.mjs";
 import { callgrind, perOperation, readRun } from "./_callgrind.mjs";
 import { caseCommand } from "./_case-command.mjs";
@@ -44,8 +44,10 @@ function usage(message) {
 }
 
 const [lib, scenario] = positionals;
-if (adapters[lib] === undefined)
-  usage(`unknown library ${JSON.stringify(lib)}; one of ${Object.keys(adapters).join(", ")}`);
+if (adapterFor(lib) === undefined)
+  usage(
+    `unknown library ${JSON.stringify(lib)}; one of ${[...Object.keys(adapters), ...Object.keys(sketches)].join(", ")}`,
+  );
 if (scenarios[scenario] === undefined || scenarios[scenario].kind === "async")
   usage(`not a synchronous scenario: ${JSON.stringify(scenario)}`);
 const [smallOps, largeOps] = values.ops.split(",").map(Number);

@@ -1,9 +1,10 @@
 // The benchmark's floor (bench/_floor.mjs) stands for agent-bus's guarantees kept in plain code,
-// so its figures mean something only if it keeps them: each is checked here on the floor and, to
-// show that it is the same rule, on agent-bus through the same benchmark adapter.
+// and the slot sketch (bench/_sketch.mjs) for the leanest layout that keeps them, so their figures
+// mean something only if they keep them: each is checked here on both and, to show that it is the
+// same rule, on agent-bus through the same benchmark adapter.
 import { afterEach, describe, expect, it, vi } from "vitest";
 // @ts-expect-error: the bench scripts are plain ES modules without type declarations
-import { adapters } from "../bench/_adapters.mjs";
+import { adapterFor } from "../bench/_adapters.mjs";
 
 type Callback = (data: unknown, envelope?: unknown) => unknown;
 interface Adapter {
@@ -17,8 +18,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe.each(["floor", "agent-bus"])("the floor's guarantees, on %s", (id) => {
-  const adapter = adapters[id] as Adapter;
+describe.each(["floor", "sketch", "agent-bus"])("the floor's guarantees, on %s", (id) => {
+  const adapter = adapterFor(id) as Adapter;
   const quiet = () => vi.spyOn(console, "error").mockImplementation(() => undefined);
 
   it("calls the others when one listener throws, and reports the error", () => {
@@ -127,5 +128,65 @@ describe.each(["floor", "agent-bus"])("the floor's guarantees, on %s", (id) => {
     expect((handles[5] as () => unknown)()).toBe(false);
     adapter.emit(em, "t", 1);
     expect(calls).toEqual(Array.from({ length: 102 }, (_, i) => i).filter((i) => i !== 5));
+  });
+});
+
+describe("the slot sketch's holes and compaction", () => {
+  const adapter = adapterFor("sketch") as Adapter;
+  const calls: number[] = [];
+  const listener = (i: number) => (_data: unknown) => calls.push(i);
+
+  afterEach(() => {
+    calls.length = 0;
+  });
+
+  it("keeps the order and every handle working across holes, tail pops and compactions", () => {
+    const em = adapter.create();
+    const handles = Array.from({ length: 10 }, (_, i) => adapter.sub(em, "t", listener(i)));
+    // Holes at 1, 3, 5 (the tail stays), then the tail popped with the hole before it.
+    for (const i of [1, 3, 5, 9, 8]) expect((handles[i] as () => unknown)()).toBe(true);
+    adapter.emit(em, "t", 1);
+    expect(calls).toEqual([0, 2, 4, 6, 7]);
+    // 6 and 7 removed: holes pass half the slots, so the array is compacted and older handles
+    // must find their callbacks again.
+    (handles[6] as () => unknown)();
+    (handles[2] as () => unknown)();
+    calls.length = 0;
+    adapter.emit(em, "t", 2);
+    expect(calls).toEqual([0, 4, 7]);
+    expect((handles[4] as () => unknown)()).toBe(true);
+    expect((handles[4] as () => unknown)()).toBe(false);
+    calls.length = 0;
+    adapter.emit(em, "t", 3);
+    expect(calls).toEqual([0, 7]);
+  });
+
+  it("compacts only after a publish in progress, and calls new listeners from the next one", () => {
+    const em = adapter.create();
+    const handles: (() => unknown)[] = [];
+    handles.push(
+      adapter.sub(em, "t", () => {
+        calls.push(0);
+        for (const handle of handles.slice(1)) handle();
+        adapter.sub(em, "t", listener(9));
+      }),
+    );
+    for (let i = 1; i < 5; i++) handles.push(adapter.sub(em, "t", listener(i)));
+    adapter.emit(em, "t", 1);
+    expect(calls).toEqual([0]);
+    calls.length = 0;
+    adapter.emit(em, "t", 2);
+    expect(calls).toEqual([0, 9]);
+  });
+
+  it("settles the arity of listeners added after a publish", () => {
+    const em = adapter.create();
+    const envelopes: unknown[] = [];
+    adapter.sub(em, "t", listener(0));
+    adapter.emit(em, "t", 1);
+    adapter.sub(em, "t", (_data, envelope) => envelopes.push(envelope));
+    adapter.emit(em, "t", 2);
+    expect(envelopes).toEqual([{ type: "t", data: 2 }]);
+    expect(calls).toEqual([0, 0]);
   });
 });

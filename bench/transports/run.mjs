@@ -61,6 +61,7 @@ const CLIENTS = [
   ["nats", "bus"],
   ["nats", "raw"],
   ["nats", "raw-headers"],
+  ["nats", "raw-fixed"],
   ["redis", "bus"],
   ["redis", "raw"],
 ];

@@ -45,7 +45,9 @@ describe.skipIf(!brokers)("the transport benchmark", () => {
       // Every NATS client has its row, each size, with a rate and no losses.
       for (const client of ["bus", "raw-headers", "raw-fixed", "raw"]) {
         for (const size of ["128 B", "1 KiB"]) {
-          expect(report).toMatch(new RegExp(`^\\| ${size} \\| ${client} \\| [\\d.]+k? \\|.* \\| 0 \\|`, "mu"));
+          expect(report).toMatch(
+            new RegExp(`^\\| ${size} \\| ${client} \\| [\\d.]+k? \\|.* \\| 0 \\|`, "mu"),
+          );
         }
       }
       // The targets table ends each NATS row with raw-fixed against raw, paired by round.

@@ -86,20 +86,26 @@ const loopAdapter = (Loop) => ({
   count: (em, type) => em.map.get(type)?.length ?? 0,
 });
 
+/**
+ * A reference emitter written for this benchmark (the floor, the sketch): `on` returns the
+ * unsubscribe handle, and the leak warning's limit is lifted for the cases that need many listeners.
+ */
+const referenceAdapter = (label, Emitter) => ({
+  label,
+  baseline: true,
+  sync: true,
+  create: ({ unlimited } = {}) => new Emitter(unlimited ? Number.POSITIVE_INFINITY : 100),
+  sub: (em, type, fn) => em.on(type, fn),
+  unsub: (_em, _type, _fn, off) => off(),
+  emit: (em, type, data) => em.emit(type, data),
+});
+
 /** Adapters by id, in the column order of the report. */
 export const adapters = {
   "plain-loop": { label: "plain loop", baseline: true, ...loopAdapter(PlainLoop) },
   "try-catch-loop": { label: "try/catch loop", baseline: true, ...loopAdapter(TryCatchLoop) },
   // agent-bus's guarantees in plain code (see _floor.mjs): what they cost, apart from agent-bus's own code.
-  floor: {
-    label: "floor",
-    baseline: true,
-    sync: true,
-    create: ({ unlimited } = {}) => new Floor(unlimited ? Number.POSITIVE_INFINITY : 100),
-    sub: (em, type, fn) => em.on(type, fn),
-    unsub: (_em, _type, _fn, off) => off(),
-    emit: (em, type, data) => em.emit(type, data),
-  },
+  floor: referenceAdapter("floor", Floor),
   "agent-bus": {
     label: "agent-bus",
     sync: true,
@@ -194,18 +200,14 @@ export const libraryIds = Object.keys(adapters);
  * bench/case.mjs.
  */
 export const sketches = {
-  sketch: {
-    label: "slot sketch",
-    baseline: true,
-    sync: true,
-    create: ({ unlimited } = {}) => new SlotSketch(unlimited ? Number.POSITIVE_INFINITY : 100),
-    sub: (em, type, fn) => em.on(type, fn),
-    unsub: (_em, _type, _fn, off) => off(),
-    emit: (em, type, data) => em.emit(type, data),
-  },
+  sketch: referenceAdapter("slot sketch", SlotSketch),
 };
+
+const known = { ...adapters, ...sketches };
+/** Every id `adapterFor` knows: the libraries in report order, then the sketches. */
+export const knownIds = Object.keys(known);
 
 /** The adapter of a library or a sketch, by id; undefined for neither. */
 export function adapterFor(id) {
-  return Object.hasOwn(adapters, id) ? adapters[id] : Object.hasOwn(sketches, id) ? sketches[id] : undefined;
+  return Object.hasOwn(known, id) ? known[id] : undefined;
 }

@@ -19,7 +19,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { adapterFor, adapters, sketches } from "./_adapters.mjs";
+import { adapterFor, adapters, knownIds, sketches } from "./_adapters.mjs";
 import { benchArgs } from "./_args.mjs";
 import { caseCommand } from "./_case-command.mjs";
 import { measuredCommit } from "./_commit.mjs";
@@ -144,9 +144,7 @@ async function runAll(cases) {
 }
 
 function renderMarkdown(report) {
-  const libs = [...Object.keys(adapters), ...Object.keys(sketches)].filter((lib) =>
-    report.results.some((r) => r.lib === lib),
-  );
+  const libs = knownIds.filter((lib) => report.results.some((r) => r.lib === lib));
   const ids = Object.keys(scenarios).filter((id) => report.results.some((r) => r.scenario === id));
   const cell = (lib, id) => report.results.find((r) => r.lib === lib && r.scenario === id);
   const header = `| scenario | ${libs.map((lib) => adapterFor(lib).label).join(" | ")} |\n| --- |${" ---: |".repeat(libs.length)}`;

@@ -20,7 +20,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { adapterFor, adapters, sketches } from "./_adapters.mjs";
+import { adapterFor, knownIds } from "./_adapters.mjs";
 import { benchArgs } from "./_args.mjs";
 import { callgrind, perOperation, readRun } from "./_callgrind.mjs";
 import { caseCommand } from "./_case-command.mjs";
@@ -45,9 +45,7 @@ function usage(message) {
 
 const [lib, scenario] = positionals;
 if (adapterFor(lib) === undefined)
-  usage(
-    `unknown library ${JSON.stringify(lib)}; one of ${[...Object.keys(adapters), ...Object.keys(sketches)].join(", ")}`,
-  );
+  usage(`unknown library ${JSON.stringify(lib)}; one of ${knownIds.join(", ")}`);
 if (scenarios[scenario] === undefined || scenarios[scenario].kind === "async")
   usage(`not a synchronous scenario: ${JSON.stringify(scenario)}`);
 const [smallOps, largeOps] = values.ops.split(",").map(Number);

@@ -95,8 +95,9 @@ async function natsRaw({ url, namespace }, mode) {
     h.set("content-type", "application/json");
     nc.publish(subject, encoder.encode(JSON.stringify(data)), { headers: h });
   };
+  const publishers = { none: publishPlain, same: publishWithHeaders, fixed: publishFixed };
   return {
-    publish: withHeaders ? publishWithHeaders : mode === "fixed" ? publishFixed : publishPlain,
+    publish: publishers[mode],
     subscribe: async (onData) => {
       nc.subscribe(subject, {
         callback: (error, msg) => {

@@ -35,12 +35,14 @@ import {
   type WireFrame,
 } from "./_codec.js";
 import { maskUrl } from "./_credentials.js";
+import { DirectPublisher, type WireSubject, wireSubject } from "./_nats-direct.js";
 import { Durable, type DurableOptions } from "./_nats-durable.js";
 import { StallWatch } from "./_nats-stall.js";
 import {
   DisconnectBuffer,
   type DisconnectedPolicy,
   ERROR_HEADER,
+  frameBlock,
   frameHeaders,
   jsonBody,
   KnownHeads,
@@ -95,7 +97,7 @@ export function natsTransport(options: NatsTransportOptions = {}): Transport {
 }
 
 interface Encoded {
-  readonly subject: string;
+  readonly subject: WireSubject;
   readonly frame: WireFrame;
 }
 
@@ -115,15 +117,17 @@ class NatsTransport implements Transport {
   private readonly durable: Durable;
   private readonly stalls = new StallWatch((message) => this.log(message));
   /**
-   * Subjects by event type. The client tests every subject with a regular expression, which
-   * first copies a concatenation into a flat string; a kept subject is flat after its first use.
+   * Subjects by event type, checked once as the client would check them (a regular expression,
+   * which first copies a concatenation into a flat string; a kept subject is flat after its first use).
    */
-  private readonly subjects = new Map<string, string>();
+  private readonly subjects = new Map<string, WireSubject>();
   /** Resolved (with no connection) by `abandon`: a connect still waiting stops waiting. */
   private readonly abandoned = settledBy<undefined>();
   private context: TransportContext | undefined;
   private client: NatsModules | undefined;
   private nc: NatsConnection | undefined;
+  /** The fast way into the client's outbound queue, when the client has the shape it needs. */
+  private direct: DirectPublisher | undefined;
 
   constructor(private readonly options: NatsTransportOptions) {
     const { namespace = "agent-bus", disconnected = "buffer", bufferBytes = 8 * 1024 * 1024 } = options;
@@ -164,6 +168,7 @@ class NatsTransport implements Transport {
         throw new Error("the bus closed before the server answered");
       }
       this.nc = nc;
+      this.direct = DirectPublisher.of(nc);
     } catch (error) {
       const where = maskUrl(Array.isArray(servers) ? servers.join(", ") : String(servers));
       throw new TransportError(`[EventBus:nats] cannot connect to ${where}: ${maskUrl(String(error))}`, {
@@ -190,10 +195,10 @@ class NatsTransport implements Transport {
     return (this.nc?.info?.max_payload ?? 1024 * 1024) - NATS_HEADER_OVERHEAD;
   }
 
-  private subjectOf(eventType: string): string {
+  private subjectOf(eventType: string): WireSubject {
     let subject = this.subjects.get(eventType);
     if (subject === undefined) {
-      subject = `${this.namespace}.${eventType}`;
+      subject = wireSubject(`${this.namespace}.${eventType}`);
       if (this.subjects.size < KEPT_SUBJECTS) this.subjects.set(eventType, subject);
     }
     return subject;
@@ -202,9 +207,12 @@ class NatsTransport implements Transport {
   send(encoded: unknown): void {
     const { subject, frame } = encoded as Encoded;
     if (this.options.acks === true) {
-      this.durable.publish(subject, frame.headers, frame.body, frame.headers["ce-id"] as string);
-    } else if (!this.buffer.hold(subject, frame.headers, frame.body))
-      this.publish(subject, frame.headers, frame.body);
+      this.durable.publish(subject.text, frame.headers, frame.body, frame.headers["ce-id"] as string);
+    } else if (!this.buffer.hold(subject.text, frame.headers, frame.body)) {
+      const block = this.direct === undefined ? undefined : frameBlock(frame.headers);
+      if (block === undefined || !this.direct?.send(subject, block, frame.body))
+        this.publish(subject.text, frame.headers, frame.body);
+    }
   }
 
   subscribe(pattern: string, options: RemoteSubscribeOptions, delivery: RemoteDelivery): RemoteSubscription {

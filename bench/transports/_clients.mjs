@@ -10,8 +10,8 @@
  * nats / raw-fixed    the raw client sending one fixed header block of agent-bus's size, encoded
  *                     once, and its body encoded as agent-bus does (Buffer.from, faster than
  *                     raw's TextEncoder): what the header bytes cost with no work per event on
- *                     them, the ceiling of any client that sends them (its subscriber reads the
- *                     body, as raw's does)
+ *                     them, the ceiling of a client that sends them through nc.publish() (its
+ *                     subscriber reads the body, as raw's does)
  * redis / bus         agent-bus redisTransport (structured CloudEvents JSON on PUBLISH)
  * redis / raw         ioredis PUBLISH / SUBSCRIBE of the same CloudEvents JSON document
  */

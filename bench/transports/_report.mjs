@@ -124,7 +124,7 @@ subscriber process CPU time during the throughput bursts (less sensitive to a sh
 than wall time). The last column is the raw client sending a fixed header block of agent-bus's
 size, encoded once, with its body encoded as agent-bus does, against raw without headers: what
 carrying the attributes in headers costs by itself, with no work per event on them, the ceiling
-for a client that sends these headers.
+for a client that sends these headers through the client's \`publish()\`.
 
 ${targets(report)}
 

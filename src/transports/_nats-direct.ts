@@ -55,6 +55,8 @@ export class DirectPublisher {
    * (and the socket may keep it longer), so a full slab is left to the collector, not reused.
    */
   private slab = Buffer.allocUnsafeSlow(0);
+  /** The slab's ArrayBuffer, kept: reading `.buffer` is a call into V8 for every view made. */
+  private memory = this.slab.buffer;
   private offset = 0;
 
   private constructor(
@@ -81,38 +83,50 @@ export class DirectPublisher {
 
   /**
    * Queues a message of this header block (`NATS/1.0` … blank line) and body on the subject; false,
-   * with nothing queued, when the client's `publish()` must handle it.
+   * with nothing queued, when the client's `publish()` must handle it. A body given as text is
+   * written into the slab after the block, so that the whole message is one piece of the client's
+   * queue (its `Buffer.from` and the client's copying of three pieces were ~7 % of a publisher's
+   * CPU, a CPU profile at 128 B); bytes are queued as they are.
    */
-  send(subject: WireSubject, block: string, body: Uint8Array): boolean {
+  send(subject: WireSubject, block: string, body: string | Uint8Array): boolean {
     const protocol = this.protocol;
     const info = protocol.info;
     if (subject.bytes < 0 || info?.headers !== true || protocol.noMorePublishing || this.nc.isClosed())
       return false;
-    // The line goes before the block, and its lengths are known once the block is written: the
-    // block is written after room for the longest line, the line then ends where the block starts.
+    const text = typeof body === "string";
+    // The line goes before the block, and its lengths are known once the rest is written: the
+    // rest is written after room for the longest line, the line then ends where the block starts.
     const room = LINE_ROOM + subject.bytes;
-    const need = room + 3 * block.length;
+    const need = room + 3 * block.length + (text ? 3 * body.length + 2 : 0);
     if (this.slab.length - this.offset < need) this.renew(need);
+    const slab = this.slab;
     const start = this.offset + room;
-    const blockBytes = this.write.call(this.slab, block, start);
-    const total = blockBytes + body.length;
+    const blockBytes = this.write.call(slab, block, start);
+    let end = start + blockBytes;
+    let bodyBytes: number;
+    if (text) {
+      bodyBytes = this.write.call(slab, body, end);
+      end += bodyBytes;
+      slab[end++] = 13;
+      slab[end++] = 10;
+    } else bodyBytes = body.length;
+    const total = blockBytes + bodyBytes;
     if (total > (info.max_payload ?? Number.POSITIVE_INFINITY)) return false;
     const line = `HPUB ${subject.text} ${blockBytes} ${total}\r\n`;
-    const lineBytes = line.length - subject.text.length + subject.bytes;
-    this.write.call(this.slab, line, start - lineBytes);
-    this.offset = start + blockBytes;
+    const lineStart = start - (line.length - subject.text.length + subject.bytes);
+    this.write.call(slab, line, lineStart);
+    this.offset = end;
     protocol.outBytes += total;
     protocol.outMsgs++;
-    protocol.sendCommand(
-      new Uint8Array(this.slab.buffer, this.slab.byteOffset + start - lineBytes, lineBytes + blockBytes),
-      body,
-      CRLF,
-    );
+    const message = new Uint8Array(this.memory, slab.byteOffset + lineStart, end - lineStart);
+    if (text) protocol.sendCommand(message);
+    else protocol.sendCommand(message, body, CRLF);
     return true;
   }
 
   private renew(need: number): void {
     this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, need));
+    this.memory = this.slab.buffer;
     this.offset = 0;
   }
 }

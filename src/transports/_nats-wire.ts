@@ -12,6 +12,7 @@ import {
   BYTES_TYPE,
   FRAME_HEADERS,
   type FrameAttributes,
+  type FrameBody,
   JSON_TYPE,
   NO_ATTRIBUTES,
   ORIGIN_HEADER,
@@ -546,8 +547,9 @@ export class DisconnectBuffer {
   private gone: string | undefined;
 
   /** Throws a TransportError when a publish must be refused now, before anyone saw it. */
-  admit(eventType: string, size: number): void {
+  admit(eventType: string, body: FrameBody): void {
     if (!this.down) return;
+    const size = typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.length;
     if (this.gone !== undefined) {
       throw new TransportError(`[EventBus:nats] publish of "${eventType}" refused: ${this.gone}`);
     }
@@ -563,11 +565,12 @@ export class DisconnectBuffer {
     }
   }
 
-  /** Keeps a frame while disconnected; false when it may go to the client at once. */
-  hold(subject: string, headers: WireHeaders, body: Uint8Array): boolean {
+  /** Keeps a frame while disconnected, its body as bytes; false when it may go to the client at once. */
+  hold(subject: string, headers: WireHeaders, body: FrameBody): boolean {
     if (!this.down) return false;
-    this.held.push({ subject, headers, body });
-    this.bytes += body.length;
+    const bytes = typeof body === "string" ? toBuffer(body) : body;
+    this.held.push({ subject, headers, body: bytes });
+    this.bytes += bytes.length;
     return true;
   }
 

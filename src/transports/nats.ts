@@ -22,11 +22,13 @@ import type {
 } from "../transport.js";
 import {
   assertReplySize,
+  asText,
   decodeBody,
   decodeFrame,
   encodeBody,
   encodeFrame,
   type FrameAttributes,
+  type FrameBody,
   fromWireError,
   isEcho,
   isOtherNamespaceEvent,
@@ -98,7 +100,8 @@ export function natsTransport(options: NatsTransportOptions = {}): Transport {
 
 interface Encoded {
   readonly subject: WireSubject;
-  readonly frame: WireFrame;
+  /** The body as JSON text (written straight into the client's queue), or as bytes. */
+  readonly frame: WireFrame<FrameBody>;
 }
 
 const NATS_HEADER_OVERHEAD = 64;
@@ -185,8 +188,8 @@ class NatsTransport implements Transport {
   }
 
   encode(envelope: Envelope): Encoded {
-    const frame = encodeFrame(envelope, this.context ?? NO_ORIGIN, this.payloadLimit(), toBuffer);
-    this.buffer.admit(envelope.type, frame.body.length);
+    const frame = encodeFrame(envelope, this.context ?? NO_ORIGIN, this.payloadLimit(), asText);
+    this.buffer.admit(envelope.type, frame.body);
     return { subject: this.subjectOf(envelope.type), frame };
   }
 
@@ -207,11 +210,12 @@ class NatsTransport implements Transport {
   send(encoded: unknown): void {
     const { subject, frame } = encoded as Encoded;
     if (this.options.acks === true) {
-      this.durable.publish(subject.text, frame.headers, frame.body, frame.headers["ce-id"] as string);
+      const id = frame.headers["ce-id"] as string;
+      this.durable.publish(subject.text, frame.headers, bytesOf(frame.body), id);
     } else if (!this.buffer.hold(subject.text, frame.headers, frame.body)) {
       const block = this.direct === undefined ? undefined : frameBlock(frame.headers);
       if (block === undefined || !this.direct?.send(subject, block, frame.body))
-        this.publish(subject.text, frame.headers, frame.body);
+        this.publish(subject.text, frame.headers, bytesOf(frame.body));
     }
   }
 
@@ -247,7 +251,7 @@ class NatsTransport implements Transport {
     const headers = toHeaders(this.modules().headers, frame.headers);
     const subject = `${REQUEST_PREFIX}.${this.namespace}.${envelope.type}`;
     const sent = nc
-      .request(subject, frame.body, { timeout: options.timeout, headers })
+      .request(subject, bytesOf(frame.body), { timeout: options.timeout, headers })
       .catch((error: unknown) => {
         throw mapRequestError(error, envelope.type, options.timeout);
       });
@@ -400,4 +404,9 @@ function settledBy<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
     resolve = done;
   });
   return { promise, resolve };
+}
+
+/** A body as bytes for the client: text encoded by `toBuffer`, bytes as they are. */
+function bytesOf(body: FrameBody): Uint8Array {
+  return typeof body === "string" ? toBuffer(body) : body;
 }

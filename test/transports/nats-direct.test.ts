@@ -55,20 +55,27 @@ describe.skipIf(skip)("direct publishes into the NATS client", () => {
       const reader = await rawSubscriber(subject);
       try {
         const bytes = Buffer.from(body);
-        const before = nc.stats();
-        expect(direct.send(wireSubject(subject), text, bytes), name).toBe(true);
-        const afterDirect = nc.stats();
-        nc.publish(subject, bytes, written(text));
-        const afterClient = nc.stats();
-        const [mine, theirs] = await reader.received(2);
-        expect(mine, name).toEqual(theirs);
-        expect(mine?.subject, name).toBe(subject);
-        expect(mine?.block.toString(), name).toBe(text);
-        expect(mine?.body.toString(), name).toBe(body);
-        expect(afterDirect.outMsgs - before.outMsgs, name).toBe(1);
-        expect(afterDirect.outBytes - before.outBytes, name).toBe(
-          afterClient.outBytes - afterDirect.outBytes,
-        );
+        // The body as text (written into the slab) and as bytes (queued as they are).
+        for (const [form, given] of [
+          ["text", body],
+          ["bytes", bytes],
+        ] as const) {
+          const what = `${name}, body as ${form}`;
+          const before = nc.stats();
+          expect(direct.send(wireSubject(subject), text, given), what).toBe(true);
+          const afterDirect = nc.stats();
+          nc.publish(subject, bytes, written(text));
+          const afterClient = nc.stats();
+          const [mine, theirs] = (await reader.received(form === "text" ? 2 : 4)).slice(-2);
+          expect(mine, what).toEqual(theirs);
+          expect(mine?.subject, what).toBe(subject);
+          expect(mine?.block.toString(), what).toBe(text);
+          expect(mine?.body.toString(), what).toBe(body);
+          expect(afterDirect.outMsgs - before.outMsgs, what).toBe(1);
+          expect(afterDirect.outBytes - before.outBytes, what).toBe(
+            afterClient.outBytes - afterDirect.outBytes,
+          );
+        }
       } finally {
         reader.close();
       }
@@ -88,10 +95,11 @@ describe.skipIf(skip)("direct publishes into the NATS client", () => {
     const pad = "x".repeat(200);
     for (let i = 0; i < count; i++) {
       const text = block({ "ce-specversion": "1.0", "ce-id": `e-${i}`, "ce-type": "t.x" });
-      const body = Buffer.from(`{"i":${i},"pad":"${pad}"}`);
-      // Every seventh goes through the client's own publish: both ways share one queue.
+      const body = `{"i":${i},"pad":"${pad}"}`;
+      // Every seventh goes through the client's own publish, every other one as bytes: all three
+      // ways share one queue.
       if (i % 7 === 0) nc.publish(subject, body, written(text));
-      else expect(direct.send(target, text, body)).toBe(true);
+      else expect(direct.send(target, text, i % 2 === 0 ? Buffer.from(body) : body)).toBe(true);
     }
     await nc.flush();
     await vi.waitFor(() => expect(received).toHaveLength(count), { timeout: 5000 });
@@ -101,7 +109,7 @@ describe.skipIf(skip)("direct publishes into the NATS client", () => {
 
   it("refuses, queueing nothing, what the client's publish would not queue", async () => {
     const body = Buffer.from("{}");
-    const refused = (subject: string, text = ASCII_BLOCK, bytes = body) => {
+    const refused = (subject: string, text = ASCII_BLOCK, bytes: string | Uint8Array = body) => {
       const before = nc.stats();
       const sent = direct.send(wireSubject(subject), text, bytes);
       const after = nc.stats();
@@ -115,6 +123,7 @@ describe.skipIf(skip)("direct publishes into the NATS client", () => {
     expect(max).toBeGreaterThan(0);
     const over = Buffer.alloc(max - ASCII_BLOCK.length + 1, 0x61);
     expect(refused(`direct.${randomUUID()}`, ASCII_BLOCK, over)).toBe(false);
+    expect(refused(`direct.${randomUUID()}`, ASCII_BLOCK, over.toString())).toBe(false);
     // The client's publish refuses the same message.
     expect(() => nc.publish(`direct.${randomUUID()}`, over, written(ASCII_BLOCK))).toThrow(/max_payload/u);
     // One byte less goes.

@@ -2,10 +2,10 @@
  * Publishes written straight into the NATS client's outbound queue. The client's `publish()`
  * encodes its `HPUB` line with `TextEncoder` (a new ArrayBuffer per publish), tests the subject
  * with a regular expression and takes the header block as a separate piece: about a fifth of a
- * publisher's CPU at 128 B (docs/bench-transports.md). Here the line and the block are written
- * together into a slab of bytes, the subject is checked once, and the client's own `sendCommand`
- * queues them with the body, so that its flushing, its buffering while reconnecting and its
- * statistics stay its own.
+ * publisher's CPU at 128 B (docs/bench-transports.md). Here the line, the block and a body given
+ * as text are written together into a slab of bytes, the subject is checked once, and the client's
+ * own `sendCommand` queues the message, so that its flushing, its buffering while reconnecting and
+ * its statistics stay its own.
  *
  * This reaches into the client (nats-core 3): `DirectPublisher.of` takes it only when the client
  * has the shape this was written for, and `send` returns false whenever the client's `publish()`

@@ -41,6 +41,11 @@ export function toBuffer(text: string): Uint8Array {
   return Buffer.from(text, "utf8");
 }
 
+/** A frame's body as bytes for the client: text encoded by `toBuffer`, bytes as they are. */
+export function bytesOf(body: FrameBody): Uint8Array {
+  return typeof body === "string" ? toBuffer(body) : body;
+}
+
 /**
  * The client's `headers()`, encoding the header block with `toBuffer` rather than its
  * `TextEncoder`: the same bytes (both write U+FFFD for a lone surrogate), a microsecond less per
@@ -568,7 +573,7 @@ export class DisconnectBuffer {
   /** Keeps a frame while disconnected, its body as bytes; false when it may go to the client at once. */
   hold(subject: string, headers: WireHeaders, body: FrameBody): boolean {
     if (!this.down) return false;
-    const bytes = typeof body === "string" ? toBuffer(body) : body;
+    const bytes = bytesOf(body);
     this.held.push({ subject, headers, body: bytes });
     this.bytes += bytes.length;
     return true;

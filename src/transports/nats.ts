@@ -41,6 +41,7 @@ import { DirectPublisher, type WireSubject, wireSubject } from "./_nats-direct.j
 import { Durable, type DurableOptions } from "./_nats-durable.js";
 import { StallWatch } from "./_nats-stall.js";
 import {
+  bytesOf,
   DisconnectBuffer,
   type DisconnectedPolicy,
   ERROR_HEADER,
@@ -53,7 +54,6 @@ import {
   type NatsModules,
   REQUEST_PREFIX,
   RESPONDER_QUEUE,
-  toBuffer,
   toHeaders,
 } from "./_nats-wire.js";
 import { assertNamespace } from "./memory.js";
@@ -212,11 +212,15 @@ class NatsTransport implements Transport {
     if (this.options.acks === true) {
       const id = frame.headers["ce-id"] as string;
       this.durable.publish(subject.text, frame.headers, bytesOf(frame.body), id);
-    } else if (!this.buffer.hold(subject.text, frame.headers, frame.body)) {
-      const block = this.direct === undefined ? undefined : frameBlock(frame.headers);
-      if (block === undefined || !this.direct?.send(subject, block, frame.body))
-        this.publish(subject.text, frame.headers, bytesOf(frame.body));
-    }
+    } else if (!this.buffer.hold(subject.text, frame.headers, frame.body) && !this.sendDirect(subject, frame))
+      this.publish(subject.text, frame.headers, bytesOf(frame.body));
+  }
+
+  /** Queues the frame straight into the client's queue; false when the client's publish() must take it. */
+  private sendDirect(subject: WireSubject, frame: WireFrame<FrameBody>): boolean {
+    if (this.direct === undefined) return false;
+    const block = frameBlock(frame.headers);
+    return block !== undefined && this.direct.send(subject, block, frame.body);
   }
 
   subscribe(pattern: string, options: RemoteSubscribeOptions, delivery: RemoteDelivery): RemoteSubscription {
@@ -404,9 +408,4 @@ function settledBy<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
     resolve = done;
   });
   return { promise, resolve };
-}
-
-/** A body as bytes for the client: text encoded by `toBuffer`, bytes as they are. */
-function bytesOf(body: FrameBody): Uint8Array {
-  return typeof body === "string" ? toBuffer(body) : body;
 }
